@@ -1,0 +1,87 @@
+"""Error types. Every message is one line naming the file, the feature, the field and the fix."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CorridorError",
+    "FieldError",
+    "FileFormatError",
+    "GeometryError",
+    "ReferenceError_",
+    "ScenarioError",
+    "ValidationError",
+    "ValidationErrors",
+]
+
+
+class CorridorError(Exception):
+    """Base of every error the package raises on bad input (the CLI exits 2 on these)."""
+
+
+class ValidationError(CorridorError):
+    """A problem in the geodata.
+
+    Parameters
+    ----------
+    problem
+        What is wrong, in a few words.
+    file, feature, field
+        Where: the file, the feature id and the field (each optional).
+    fix
+        How to fix it.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        feature: str | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.feature = feature
+        self.field = field
+        self.fix = fix
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file or "<geodata>"]
+        if self.feature is not None:
+            where.append(f"feature '{self.feature}'")
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
+        text = ": ".join([", ".join(where), self.problem])
+        if self.fix:
+            text += f" (fix: {self.fix})"
+        return text.replace("\n", " ")
+
+
+class FileFormatError(ValidationError):
+    """The file is missing, is not JSON or not a GeoJSON FeatureCollection."""
+
+
+class GeometryError(ValidationError):
+    """A geometry is of the wrong type, empty, out of range, swapped or projected."""
+
+
+class FieldError(ValidationError):
+    """An attribute is missing, of the wrong type, out of range or not allowed."""
+
+
+class ReferenceError_(ValidationError):
+    """An id is duplicated, or a reference names no feature."""
+
+
+class ScenarioError(ValidationError):
+    """A scenario file is malformed or names something the network does not have."""
+
+
+class ValidationErrors(CorridorError):
+    """Several problems found at once (non-strict validation)."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} problem(s) in the geodata; first: {errors[0]}")

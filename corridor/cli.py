@@ -1,0 +1,75 @@
+"""The ``corridor`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._errors import CorridorError, ValidationErrors
+
+EXIT_BAD_INPUT = 2
+
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def command(name: str, help: str, example: str) -> Callable[[Callable[[argparse.ArgumentParser], None]], Callable]:
+    """Register a subcommand: the decorated function adds its arguments; ``handler`` runs it."""
+
+    def register(add_args: Callable[[argparse.ArgumentParser], None]) -> Callable:
+        def bind(handler: Handler) -> Handler:
+            _COMMANDS[name] = (help, example, add_args, handler)
+            return handler
+
+        add_args.handler = bind  # type: ignore[attr-defined]
+        return add_args
+
+    return register
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="corridor",
+        description="Map and analyse the Middle Corridor (TITR) and the Caspian energy and data links.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_text, example, add_args, _) in _COMMANDS.items():
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument(
+            "--geodata",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="folder (or .gpkg) with the nodes and edges to use (default: the bundled geodata/)",
+        )
+        add_args(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input)."""
+    from . import commands  # noqa: F401  (registers the subcommands)
+
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command][3](args)
+    except ValidationErrors as exc:
+        for error in exc.errors:
+            print(f"corridor: error: {error}", file=sys.stderr)
+        print(f"corridor: {len(exc.errors)} problem(s) found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except CorridorError as exc:
+        print(f"corridor: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

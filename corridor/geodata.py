@@ -1,0 +1,584 @@
+"""Read and validate the corridor geodata (stage 1 of the pipeline).
+
+``load_geodata`` reads ``nodes.geojson`` and ``edges.geojson`` (or a GeoPackage with
+``nodes`` and ``edges`` layers) into GeoDataFrames in EPSG:4326, checks them against
+the schema (``corridor/data/schema.csv``) and returns them with typed columns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from . import schema
+from ._errors import (
+    FieldError,
+    FileFormatError,
+    GeometryError,
+    ReferenceError_,
+    ValidationError,
+    ValidationErrors,
+)
+
+__all__ = [
+    "DEFAULT_GEODATA",
+    "Geodata",
+    "geodesic_length_km",
+    "load_basemap",
+    "load_geodata",
+    "validate",
+]
+
+#: The bundled geodata folder (next to the package in a source checkout).
+DEFAULT_GEODATA = Path(os.environ.get("CORRIDOR_GEODATA", Path(__file__).resolve().parent.parent / "geodata"))
+
+#: The corridor's region (lon_min, lat_min, lon_max, lat_max): Constanța to the Chinese border.
+REGION = (25.0, 35.0, 90.0, 50.0)
+#: Edge end points must lie within this distance of their nodes.
+ENDPOINT_TOLERANCE_KM = 1.0
+#: ``length_km`` may differ from the geometry's geodesic length by this fraction (or 0.5 km).
+LENGTH_TOLERANCE = 0.01
+#: A node may lie this far outside its country's outline (coasts are simplified in the basemap).
+COUNTRY_TOLERANCE_KM = 25.0
+#: Years accepted in year fields.
+YEARS = (1850, 2100)
+
+_GEOD = Geod(ellps="WGS84")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_GEOMETRY = {"nodes": "Point", "edges": "LineString"}
+
+
+class _NaN:
+    """Stands for a NaN/Infinity literal found in a JSON file, so it can be reported by field."""
+
+    def __repr__(self) -> str:
+        return "NaN"
+
+
+_NAN_LITERAL = _NaN()
+
+
+@dataclass(frozen=True)
+class Geodata:
+    """The validated network data: node and edge GeoDataFrames (EPSG:4326) and where they came from."""
+
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    path: Path
+
+    def __iter__(self) -> Iterator[gpd.GeoDataFrame]:
+        return iter((self.nodes, self.edges))
+
+
+class _Problems:
+    """Collects validation errors: raises the first one when strict, else keeps them all."""
+
+    def __init__(self, *, strict: bool) -> None:
+        self.strict = strict
+        self.errors: list[ValidationError] = []
+
+    def add(self, error: ValidationError) -> None:
+        if self.strict:
+            raise error
+        self.errors.append(error)
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ValidationErrors(self.errors)
+
+
+def geodesic_length_km(geometry: shapely.Geometry) -> float:
+    """Length of a lon/lat line on the WGS84 ellipsoid, in km."""
+    return _GEOD.geometry_length(geometry) / 1000.0
+
+
+def _geodesic_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    return _GEOD.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_geojson(path: Path, layer: str, problems: _Problems) -> gpd.GeoDataFrame:
+    """Parse one GeoJSON layer file into a GeoDataFrame with raw (object) attribute columns."""
+    name = str(path)
+    if not path.is_file():
+        raise FileFormatError(
+            "file not found", file=name, fix=f"give a folder holding {layer}.geojson, or a .gpkg with a '{layer}' layer"
+        )
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda _: _NAN_LITERAL)
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            f"not UTF-8 text ({exc.reason})", file=name, fix="save the file as UTF-8 GeoJSON"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            file=name,
+            fix="repair the JSON (e.g. check it with `python -m json.tool`)",
+        ) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise FileFormatError(
+            "not a GeoJSON FeatureCollection", file=name, fix='write {"type": "FeatureCollection", "features": [...]}'
+        )
+    crs = doc.get("crs")
+    if crs is not None:
+        crs_name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else str(crs)
+        if not re.search(r"(4326|CRS84)$", crs_name):
+            raise GeometryError(
+                f"declares CRS {crs_name!r}, but GeoJSON must be WGS84 lon/lat",
+                file=name,
+                fix="reproject to EPSG:4326, e.g. `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`",
+            )
+    records: list[dict[str, Any]] = []
+    geometries: list[shapely.Geometry | None] = []
+    for index, feature in enumerate(doc["features"]):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            raise FileFormatError(
+                f"item {index} of 'features' is not a GeoJSON Feature",
+                file=name,
+                fix='each item needs "type": "Feature"',
+            )
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            raise FileFormatError(
+                f"feature {index} has non-object properties", file=name, fix="make properties an object"
+            )
+        fid = props.get("id", feature.get("id", f"#{index}"))
+        record = dict(props)
+        record.setdefault("id", fid)
+        for key, value in props.items():
+            if value is _NAN_LITERAL:
+                problems.add(
+                    FieldError(
+                        "NaN/Infinity is not a number GeoJSON allows",
+                        file=name,
+                        feature=str(fid),
+                        field=key,
+                        fix="write a finite number, or null where unknown",
+                    )
+                )
+                record[key] = None
+        records.append(record)
+        geometries.append(_parse_geometry(feature.get("geometry"), name, str(fid), problems))
+    columns = list(dict.fromkeys([*schema.field_names(layer), *(k for r in records for k in r)]))
+    frame = pd.DataFrame.from_records(records, columns=columns).astype(object)
+    frame = frame.where(frame.notna(), None) if len(frame) else frame
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometries, crs="EPSG:4326"))
+    gdf.attrs["source"] = name
+    return gdf
+
+
+def _parse_geometry(geom: Any, name: str, fid: str, problems: _Problems) -> shapely.Geometry | None:
+    if geom is None:
+        return None
+    try:
+        coords = np.asarray(geom.get("coordinates"), dtype=float)
+        if np.isnan(coords).any() or np.isinf(coords).any():
+            raise ValueError("non-finite coordinate")
+        return shapely.geometry.shape(geom)
+    except Exception as exc:  # any malformed geometry object
+        problems.add(
+            GeometryError(
+                f"malformed geometry ({type(exc).__name__}: {exc})",
+                file=name,
+                feature=fid,
+                fix="give a valid GeoJSON geometry with numeric [lon, lat] positions",
+            )
+        )
+        return None
+
+
+def _read_gpkg(path: Path, layer: str) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    name = f"{path}:{layer}"
+    try:
+        layers = [row[0] for row in pyogrio.list_layers(path)]
+    except Exception as exc:
+        raise FileFormatError(
+            f"cannot open GeoPackage ({exc})", file=str(path), fix="give a valid .gpkg file"
+        ) from None
+    if layer not in layers:
+        raise FileFormatError(
+            f"no layer '{layer}' (layers: {', '.join(layers)})", file=str(path), fix=f"add a '{layer}' layer"
+        )
+    gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    if gdf.crs is None:
+        raise GeometryError("layer has no CRS", file=name, fix="assign EPSG:4326 (or the layer's real CRS) in your GIS")
+    if not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+    frame = frame.where(frame.notna(), None)
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(gdf.geometry.values, crs="EPSG:4326"))
+    out.attrs["source"] = name
+    return out
+
+
+def _read_layers(path: Path, problems: _Problems) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    if path.suffix == ".gpkg":
+        return _read_gpkg(path, "nodes"), _read_gpkg(path, "edges")
+    if not path.is_dir():
+        raise FileFormatError(
+            "no such folder", file=str(path), fix="give the folder that holds nodes.geojson and edges.geojson"
+        )
+    gpkgs = sorted(path.glob("*.gpkg"))
+    if not (path / "nodes.geojson").exists() and len(gpkgs) == 1:
+        return _read_layers(gpkgs[0], problems)
+    return (
+        _read_geojson(path / "nodes.geojson", "nodes", problems),
+        _read_geojson(path / "edges.geojson", "edges", problems),
+    )
+
+
+def load_geodata(path: str | os.PathLike[str] | None = None, *, strict: bool = True) -> Geodata:
+    """Read and validate the geodata in ``path`` (default: the bundled ``geodata/``).
+
+    Parameters
+    ----------
+    path
+        A folder with ``nodes.geojson`` and ``edges.geojson``, or a GeoPackage with
+        ``nodes`` and ``edges`` layers.
+    strict
+        Raise the first problem found; when False, raise :class:`ValidationErrors`
+        listing all of them.
+
+    Returns
+    -------
+    Geodata
+        Validated node and edge GeoDataFrames in EPSG:4326 with typed columns.
+    """
+    folder = Path(path) if path is not None else DEFAULT_GEODATA
+    problems = _Problems(strict=strict)
+    nodes, edges = _read_layers(folder, problems)
+    _validate(nodes, edges, problems, basemap_dir=folder if folder.is_dir() else folder.parent)
+    problems.raise_if_any()
+    return Geodata(_coerce(nodes, "nodes"), _coerce(edges, "edges"), folder)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, strict: bool = True) -> list[ValidationError]:
+    """Check node and edge GeoDataFrames against the schema and each other.
+
+    Parameters
+    ----------
+    nodes, edges
+        GeoDataFrames with the schema's fields (``DataFrame.attrs["source"]``, if set,
+        names the file in messages).
+    strict
+        Raise the first problem as a :class:`ValidationError`; when False, return the
+        list of all problems found (empty when the data is valid).
+    """
+    problems = _Problems(strict=strict)
+    _validate(nodes, edges, problems, basemap_dir=None)
+    return problems.errors
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _validate(
+    nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems, *, basemap_dir: Path | None
+) -> None:
+    for layer, gdf in (("nodes", nodes), ("edges", edges)):
+        ids = _check_ids(gdf, layer, problems)
+        for row_id, row in zip(ids, gdf.itertuples(index=False), strict=True):
+            record = row._asdict()
+            _check_fields(record, row_id, layer, gdf.attrs.get("source", f"{layer}.geojson"), problems)
+        _check_geometries(gdf, ids, layer, problems)
+    node_ids = [str(v) for v in nodes["id"]] if "id" in nodes else []
+    _check_countries(nodes, node_ids, problems, basemap_dir)
+    _check_topology(nodes, edges, problems)
+
+
+def _check_ids(gdf: gpd.GeoDataFrame, layer: str, problems: _Problems) -> list[str]:
+    source = gdf.attrs.get("source", f"{layer}.geojson")
+    ids = [
+        str(v) if not _missing(v) else f"#{i}" for i, v in enumerate(gdf["id"] if "id" in gdf else [None] * len(gdf))
+    ]
+    seen: set[str] = set()
+    for fid in ids:
+        if fid in seen:
+            problems.add(
+                ReferenceError_(
+                    "duplicate id", file=source, feature=fid, field="id", fix="give every feature its own id"
+                )
+            )
+        seen.add(fid)
+    return ids
+
+
+def _check_fields(record: dict[str, Any], fid: str, layer: str, source: str, problems: _Problems) -> None:
+    def bad(problem: str, field: str, fix: str, cls: type[ValidationError] = FieldError) -> None:
+        problems.add(cls(problem, file=source, feature=fid, field=field, fix=fix))
+
+    status = record.get("status")
+    for f in schema.fields(layer):
+        value = record.get(f.name)
+        if _missing(value):
+            needed = (
+                f.required == "yes"
+                or (f.required == "planned" and status not in (None, "operating"))
+                or (f.required == "with_capacity" and not _missing(record.get("capacity")))
+            )
+            if needed:  # NaN counts as missing here: typed frames hold NaN for empty floats
+                why = {"planned": f" (status is '{status}')", "with_capacity": " (a capacity is given)"}.get(
+                    f.required, ""
+                )
+                bad(f"required field is missing{why}", f.name, f"add '{f.name}': {f.description}")
+            continue
+        _check_value(f, value, record, bad)
+
+
+def _check_value(f: schema.Field, value: Any, record: dict[str, Any], bad: Any) -> None:
+    if f.type in ("float", "int"):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            bad(f"'{value}' is not a number", f.name, f"write {f.name} as a JSON number")
+            return
+        if not math.isfinite(float(value)):
+            bad("value is not finite", f.name, "write a finite number")
+            return
+        if f.type == "int" and float(value) != int(value):
+            bad(f"{value} is not a whole number", f.name, f"write {f.name} as an integer")
+        if f.check == "positive" and value <= 0:
+            bad(
+                f"{value} is not positive",
+                f.name,
+                f"{f.name} must be > 0; leave it empty if the asset does not limit flow",
+            )
+        if f.check == "nonnegative" and value < 0:
+            bad(f"{value} is negative", f.name, f"{f.name} must be >= 0")
+        if f.check == "year" and not YEARS[0] <= value <= YEARS[1]:
+            bad(f"{value} is not a plausible year", f.name, f"give a year between {YEARS[0]} and {YEARS[1]}")
+        return
+    if f.type == "bool":
+        if not isinstance(value, bool | np.bool_):
+            bad(f"'{value}' is not true/false", f.name, "write true or false (JSON booleans)")
+        return
+    if not isinstance(value, str):
+        bad(f"'{value}' is not text", f.name, f"write {f.name} as a JSON string")
+        return
+    if f.type == "enum" and value not in f.allowed:
+        bad(f"unknown value '{value}'", f.name, f"use one of: {', '.join(f.allowed)}")
+    if f.type == "list":
+        items = [v for v in value.split(";") if v]
+        unknown = [v for v in items if v not in f.allowed]
+        if unknown or not items:
+            bad(f"unknown value(s) '{value}'", f.name, f"a ';'-separated list of: {', '.join(f.allowed)}")
+            return
+        if f.check == "mode_commodities":
+            mode = schema.modes().get(str(record.get("mode")))
+            if mode is not None:
+                wrong = [c for c in items if c not in mode.commodities]
+                if wrong:
+                    bad(
+                        f"mode '{mode.name}' cannot carry {', '.join(wrong)}",
+                        f.name,
+                        f"mode '{mode.name}' carries: {', '.join(mode.commodities)}",
+                    )
+    if f.check == "slug" and not _SLUG.match(value):
+        bad(f"'{value}' is not a slug", f.name, "use lower-case letters, digits and single hyphens, e.g. 'aktau-port'")
+    if f.check == "source" and len(value.strip()) < 8:
+        bad(f"'{value}' is not a source", f.name, "give the URL or a full publication reference")
+    if f.check == "unit_fits" or (f.name == "capacity_unit" and record.get("commodities")):
+        units = schema.commodity_units()
+        comms = [c for c in str(record.get("commodities") or "").split(";") if c in units]
+        wrong = sorted({units[c] for c in comms} - {value})
+        if wrong:
+            bad(
+                f"unit '{value}' does not fit the commodities '{record.get('commodities')}'",
+                f.name,
+                f"use {', '.join(wrong)} (the unit of {', '.join(c for c in comms if units[c] != value)})",
+            )
+
+
+def _check_geometries(gdf: gpd.GeoDataFrame, ids: list[str], layer: str, problems: _Problems) -> None:
+    source = gdf.attrs.get("source", f"{layer}.geojson")
+    want = _GEOMETRY[layer]
+    lon0, lat0, lon1, lat1 = REGION
+    for fid, geom in zip(ids, gdf.geometry, strict=True):
+
+        def bad(problem: str, fix: str, fid: str = fid) -> None:
+            problems.add(GeometryError(problem, file=source, feature=fid, field="geometry", fix=fix))
+
+        if geom is None or geom.is_empty:
+            bad("geometry is missing or empty", f"give a {want} with [lon, lat] positions")
+            continue
+        if geom.geom_type != want:
+            bad(f"geometry is a {geom.geom_type}, expected a {want}", f"{layer} must be {want} features")
+            continue
+        xy = shapely.get_coordinates(geom)
+        if layer == "edges" and (len(xy) < 2 or shapely.length(geom) == 0):
+            bad(
+                "line has fewer than two distinct positions", "give the line's vertices from its first node to its last"
+            )
+            continue
+        x, y = xy[:, 0], xy[:, 1]
+        if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
+            if np.abs(xy).max() > 1000:
+                bad(
+                    "coordinates look like projected metres, not degrees",
+                    "reproject to EPSG:4326 lon/lat, e.g. `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`",
+                )
+            else:
+                bad("coordinates outside [-180, 180] x [-90, 90]", "give positions as [longitude, latitude] in degrees")
+            continue
+        inside = (x >= lon0) & (x <= lon1) & (y >= lat0) & (y <= lat1)
+        swapped = (y >= lon0) & (y <= lon1) & (x >= lat0) & (x <= lat1)
+        if (~inside & swapped).any():
+            bad(
+                "coordinates look like [lat, lon] (swapped): outside the corridor region, inside once swapped",
+                "write GeoJSON positions as [longitude, latitude]",
+            )
+
+
+@cache
+def _basemap(path: Path) -> gpd.GeoDataFrame | None:
+    return gpd.read_file(path, engine="pyogrio") if path.is_file() else None
+
+
+def load_basemap(geodata: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
+    """Country outlines (Natural Earth) for the region: from ``geodata`` if it has a basemap, else the bundled one."""
+    for folder in (Path(geodata) if geodata else None, DEFAULT_GEODATA):
+        if folder is not None and (gdf := _basemap(folder / "basemap.geojson")) is not None:
+            return gdf
+    raise FileFormatError(
+        "no basemap.geojson found", file=str(DEFAULT_GEODATA), fix="run `python tools/build_basemap.py`"
+    )
+
+
+def _check_countries(nodes: gpd.GeoDataFrame, ids: list[str], problems: _Problems, basemap_dir: Path | None) -> None:
+    """A node must lie in (or near) its country; if it lies there once lon/lat are swapped, say so."""
+    try:
+        basemap = load_basemap(basemap_dir)
+    except FileFormatError:
+        return
+    if not {"country", "iso_a3"} <= set(nodes.columns) | set(basemap.columns):
+        return
+    outlines = basemap.set_index("iso_a3").geometry
+    source = nodes.attrs.get("source", "nodes.geojson")
+    for fid, country, geom in zip(ids, nodes.get("country", []), nodes.geometry, strict=True):
+        if geom is None or geom.is_empty or geom.geom_type != "Point" or country not in outlines.index:
+            continue
+        if abs(geom.x) > 180 or abs(geom.y) > 90:
+            continue
+        shape = outlines.loc[country]
+        if _distance_km(shape, geom.x, geom.y) <= COUNTRY_TOLERANCE_KM:
+            continue
+        if abs(geom.y) <= 180 and abs(geom.x) <= 90 and _distance_km(shape, geom.y, geom.x) <= COUNTRY_TOLERANCE_KM:
+            problem, fix = (
+                "position looks like [lat, lon] (swapped)",
+                "write GeoJSON positions as [longitude, latitude]",
+            )
+        else:
+            problem, fix = f"lies outside {country}", "check the coordinates and the 'country' code"
+        problems.add(GeometryError(problem, file=source, feature=fid, field="geometry", fix=fix))
+
+
+def _distance_km(shape: shapely.Geometry, lon: float, lat: float) -> float:
+    point = shapely.Point(lon, lat)
+    if shape.contains(point):
+        return 0.0
+    near = shapely.ops.nearest_points(shape, point)[0]
+    return _geodesic_km(lon, lat, near.x, near.y)
+
+
+def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems) -> None:
+    source = edges.attrs.get("source", "edges.geojson")
+    where = {
+        str(i): g
+        for i, g in zip(nodes.get("id", []), nodes.geometry, strict=True)
+        if g is not None and g.geom_type == "Point"
+    }
+    known = set(str(i) for i in nodes.get("id", []))
+    import difflib
+
+    for row in edges.itertuples(index=False):
+        rec = row._asdict()
+        fid, geom = str(rec.get("id")), rec.get("geometry")
+        ok_geom = geom is not None and not geom.is_empty and geom.geom_type == "LineString" and len(geom.coords) >= 2
+        for field, at in (("from_id", 0), ("to_id", -1)):
+            ref = rec.get(field)
+            if _missing(ref):
+                continue
+            if str(ref) not in known:
+                close = difflib.get_close_matches(str(ref), sorted(known), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "add the node or fix the id"
+                problems.add(ReferenceError_(f"names no node '{ref}'", file=source, feature=fid, field=field, fix=hint))
+                continue
+            node = where.get(str(ref))
+            if ok_geom and node is not None:
+                lon, lat = geom.coords[at][:2]
+                if abs(lon) <= 180 and abs(lat) <= 90:
+                    gap = _geodesic_km(lon, lat, node.x, node.y)
+                    if gap > ENDPOINT_TOLERANCE_KM:
+                        problems.add(
+                            GeometryError(
+                                f"{'first' if at == 0 else 'last'} vertex is {gap:.1f} km from node '{ref}'",
+                                file=source,
+                                feature=fid,
+                                field="geometry",
+                                fix=f"snap the line's end to the node (tolerance {ENDPOINT_TOLERANCE_KM} km)",
+                            )
+                        )
+        length = rec.get("length_km")
+        if ok_geom and isinstance(length, int | float) and not isinstance(length, bool) and math.isfinite(length):
+            xy = shapely.get_coordinates(geom)
+            if (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all():
+                actual = geodesic_length_km(geom)
+                if abs(actual - length) > max(LENGTH_TOLERANCE * actual, 0.5):
+                    problems.add(
+                        FieldError(
+                            f"{length} km disagrees with the geometry's geodesic length {actual:.1f} km",
+                            file=source,
+                            feature=fid,
+                            field="length_km",
+                            fix=f"set length_km to {actual:.1f} (or fix the geometry)",
+                        )
+                    )
+
+
+# --------------------------------------------------------------------------- typing
+
+
+def _coerce(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Give validated raw columns their schema types (floats, nullable ints, bools, strings)."""
+    out = gdf.copy()
+    for f in schema.fields(layer):
+        if f.name not in out:
+            out[f.name] = None
+        col = out[f.name]
+        if f.type == "float":
+            out[f.name] = pd.to_numeric(col, errors="raise").astype(float)
+        elif f.type == "int":
+            out[f.name] = pd.array([None if _missing(v) else int(v) for v in col], dtype="Int64")
+        elif f.type == "bool":
+            out[f.name] = col.astype(bool)
+        else:
+            out[f.name] = [None if _missing(v) else str(v) for v in col]
+    out = out.set_index(out["id"].rename(None), drop=False)
+    out.attrs = dict(gdf.attrs)
+    return out

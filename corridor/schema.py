@@ -1,0 +1,127 @@
+"""The geodata schema, read from the tables in ``corridor/data/``.
+
+The field list lives in one place, ``data/schema.csv``; the loader, the validator,
+the exporters and the README's data section all read it through this module.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+__all__ = [
+    "Field",
+    "Mode",
+    "commodity_units",
+    "field_names",
+    "fields",
+    "markdown_table",
+    "modes",
+]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a node or edge feature (a row of ``schema.csv``)."""
+
+    layer: str
+    name: str
+    type: str
+    unit: str
+    required: str
+    allowed: tuple[str, ...]
+    check: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Defaults of one mode of transport or transmission (a row of ``modes.csv``)."""
+
+    name: str
+    commodities: tuple[str, ...]
+    speed_kmh: float
+    tariff_usd_per_unit_km: float
+    expansion_cost_musd: float
+    description: str
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("corridor").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split(";") if v)
+
+
+@cache
+def fields(layer: str) -> tuple[Field, ...]:
+    """Fields of ``layer`` ("nodes" or "edges"), in the order of the schema table."""
+    if layer not in ("nodes", "edges"):
+        raise ValueError(f"unknown layer {layer!r}: use 'nodes' or 'edges'")
+    return tuple(
+        Field(
+            layer=r["layer"],
+            name=r["field"],
+            type=r["type"],
+            unit=r["unit"],
+            required=r["required"],
+            allowed=_split(r["allowed"]),
+            check=r["check"],
+            description=r["description"],
+        )
+        for r in _rows("schema.csv")
+        if r["layer"] == layer
+    )
+
+
+def field_names(layer: str) -> list[str]:
+    """Names of the fields of ``layer``, in schema order."""
+    return [f.name for f in fields(layer)]
+
+
+@cache
+def commodity_units() -> dict[str, str]:
+    """Map each commodity to its unit, e.g. ``{"freight": "Mt/yr", ...}``."""
+    return {r["commodity"]: r["unit"] for r in _rows("commodities.csv")}
+
+
+@cache
+def modes() -> dict[str, Mode]:
+    """Defaults per mode (speed, tariff, expansion cost), keyed by mode name."""
+    return {
+        r["mode"]: Mode(
+            name=r["mode"],
+            commodities=_split(r["commodities"]),
+            speed_kmh=float(r["speed_kmh"]),
+            tariff_usd_per_unit_km=float(r["tariff_usd_per_unit_km"]),
+            expansion_cost_musd=float(r["expansion_cost_musd"]),
+            description=r["description"],
+        )
+        for r in _rows("modes.csv")
+    }
+
+
+_REQUIRED_TEXT = {
+    "yes": "yes",
+    "no": "",
+    "planned": "unless operating",
+    "with_capacity": "with capacity",
+}
+
+
+def markdown_table(layer: str) -> str:
+    """Render the fields of ``layer`` as a Markdown table (used in the README)."""
+    lines = [
+        "| field | type | unit | required | allowed values | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in fields(layer):
+        allowed = ", ".join(f"`{a}`" for a in f.allowed)
+        lines.append(
+            f"| `{f.name}` | {f.type} | {f.unit} | {_REQUIRED_TEXT[f.required]} | {allowed} | {f.description} |"
+        )
+    return "\n".join(lines)
