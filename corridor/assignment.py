@@ -1,0 +1,382 @@
+"""Assign demand to the network (stage 3): all-or-nothing and capacity-constrained system optimum.
+
+Methods (select by name in :func:`assign`):
+
+``aon``
+    Each origin–destination demand takes its cheapest route (generalised cost: tariff plus
+    value of time × time), capacities ignored: where demand *wants* to go.
+``system-optimal`` (default)
+    The least-cost multicommodity flow within capacities, as a linear program solved by HiGHS
+    with path-based column generation: a restricted master LP over path columns is re-solved
+    (warm) while shortest paths on the dual-adjusted costs price out new columns. Demand that
+    cannot be carried is left unserved at a penalty, so the LP is always feasible. The duals of
+    the capacity rows are the shadow prices: the cost saved per unit of extra capacity.
+
+All shortest paths run on CSR arrays with SciPy's Dijkstra, from each distinct origin once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from ._errors import ScenarioError
+from .geodata import Geodata
+from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, check_demand_nodes, in_node, out_node
+from .scenario import Scenario
+
+__all__ = ["METHODS", "Assignment", "assign", "solve"]
+
+METHODS = ("aon", "system-optimal")
+_EPS = 1e-9
+
+
+@dataclass
+class Assignment:
+    """The result of an assignment, stamped with what produced it.
+
+    ``arc_flow[c, a]`` is the flow of commodity ``COMMODITIES[c]`` on arc ``a`` of ``arcs``;
+    ``shadow_price[a]`` the cost saved per unit of extra capacity on arc ``a`` (0 where slack);
+    ``od`` one row per demand with ``served``, ``unserved``, ``time_h``, ``cost`` and ``route``.
+    """
+
+    scenario: str
+    year: int
+    method: str
+    solver_status: str
+    objective: float
+    arcs: Arcs
+    arc_flow: np.ndarray
+    shadow_price: np.ndarray
+    od: pd.DataFrame
+    parameters: dict[str, Any]
+    log: list[dict[str, float]] = field(default_factory=list)
+    graph: nx.MultiDiGraph | None = None
+
+    @property
+    def flow(self) -> np.ndarray:
+        """Total flow per arc (commodities summed: an arc's commodities share its unit)."""
+        return self.arc_flow.sum(axis=0)
+
+    def totals(self) -> pd.DataFrame:
+        """Demand, served and unserved per commodity."""
+        t = self.od.groupby("commodity")[["demand", "served", "unserved"]].sum()
+        return t.reindex([c for c in COMMODITIES if c in t.index])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A solver-ready problem: arcs, one row per (origin, destination, commodity) demand, and prices."""
+
+    arcs: Arcs
+    origin: np.ndarray  # node index per demand
+    destination: np.ndarray
+    commodity: np.ndarray  # commodity index per demand
+    demand: np.ndarray
+    cost: np.ndarray  # (n_commodities, n_arcs) generalised cost
+    penalty: np.ndarray  # unserved cost per demand row
+
+
+# --------------------------------------------------------------------------- shortest paths
+
+
+class _Router:
+    """Shortest paths for one commodity on a CSR graph (parallel arcs reduced to the cheapest)."""
+
+    def __init__(self, arcs: Arcs, allowed: np.ndarray, weight: np.ndarray) -> None:
+        sel = np.flatnonzero(allowed)
+        w = weight[sel] + _EPS
+        order = np.lexsort((w, arcs.head[sel], arcs.tail[sel]))
+        sel, w = sel[order], w[order]
+        t, h = arcs.tail[sel], arcs.head[sel]
+        first = np.ones(len(sel), dtype=bool)
+        first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        self.arc = sel[first]
+        self.n = arcs.n_nodes
+        tails = t[first]
+        self.indices = h[first].astype(np.int32)
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=self.n))]).astype(np.int32)
+        self.matrix = sp.csr_matrix((w[first], self.indices, self.indptr), shape=(self.n, self.n))
+
+    def _arc_between(self, u: int, v: int) -> int:
+        lo, hi = self.indptr[u], self.indptr[u + 1]
+        return int(self.arc[lo + np.searchsorted(self.indices[lo:hi], v)])
+
+    def paths(self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256) -> list[list[int] | None]:
+        """Arc-index paths for each (origin, destination) pair; None where unreachable."""
+        out: list[list[int] | None] = [None] * len(origins)
+        uniq, inverse = np.unique(origins, return_inverse=True)
+        for start in range(0, len(uniq), chunk):
+            block = uniq[start : start + chunk]
+            _, pred = dijkstra(self.matrix, directed=True, indices=block, return_predecessors=True)
+            for row, o in enumerate(block):
+                for k in np.flatnonzero(inverse == start + row):
+                    d = destinations[k]
+                    if d != o and pred[row, d] < 0:
+                        continue
+                    path, v = [], int(d)
+                    while v != o:
+                        u = int(pred[row, v])
+                        path.append(self._arc_between(u, v))
+                        v = u
+                    out[k] = path[::-1]
+        return out
+
+
+# --------------------------------------------------------------------------- problem set-up
+
+
+def build_problem(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> tuple[Problem, pd.DataFrame]:
+    """Aggregate the scenario's demand by (origin, destination, commodity) and price the arcs."""
+    rows = (
+        pd.DataFrame([d.__dict__ for d in scenario.demand], columns=["origin", "destination", "commodity", "amount"])
+        .groupby(["origin", "destination", "commodity"], sort=True, as_index=False)["amount"]
+        .sum()
+        .rename(columns={"amount": "demand"})
+    )
+    cindex = {c: i for i, c in enumerate(COMMODITIES)}
+    penalty = scenario.parameter("unserved_penalty")
+    problem = Problem(
+        arcs=arcs,
+        origin=np.array([arcs.node_index[in_node(graph, o)] for o in rows["origin"]], dtype=np.int64),
+        destination=np.array([arcs.node_index[out_node(graph, d)] for d in rows["destination"]], dtype=np.int64),
+        commodity=np.array([cindex[c] for c in rows["commodity"]], dtype=np.int64),
+        demand=rows["demand"].to_numpy(float),
+        cost=arcs.cost(scenario.parameter("value_of_time")),
+        penalty=np.array([float(penalty[c]) for c in rows["commodity"]]),
+    )
+    return problem, rows
+
+
+def _price(problem: Problem, weights: np.ndarray) -> list[list[int] | None]:
+    """Shortest path per demand row on per-commodity arc weights ``weights[c, a]``."""
+    paths: list[list[int] | None] = [None] * len(problem.demand)
+    for c in np.unique(problem.commodity):
+        rows = np.flatnonzero(problem.commodity == c)
+        router = _Router(problem.arcs, problem.arcs.allows[c], weights[c])
+        for k, p in zip(rows, router.paths(problem.origin[rows], problem.destination[rows]), strict=True):
+            paths[k] = p
+    return paths
+
+
+# --------------------------------------------------------------------------- solvers
+
+
+@dataclass
+class Solution:
+    """Raw solver output over a :class:`Problem`."""
+
+    status: str
+    objective: float
+    arc_flow: np.ndarray
+    dual: np.ndarray  # capacity duals per arc (<= 0), 0 where uncapacitated
+    served: np.ndarray
+    demand_dual: np.ndarray  # duals of the demand rows: the marginal cost of one more unit of each demand
+    columns: list[tuple[int, list[int], float]]  # (demand row, arc path, flow)
+    log: list[dict[str, float]]
+
+
+def _loads(problem: Problem, columns: list[tuple[int, list[int], float]]) -> np.ndarray:
+    flow = np.zeros((len(COMMODITIES), problem.arcs.n_arcs))
+    for k, path, x in columns:
+        if x > 0:
+            np.add.at(flow[problem.commodity[k]], path, x)
+    return flow
+
+
+def solve_aon(problem: Problem) -> Solution:
+    """All-or-nothing: every demand on its cheapest path; unreachable demand is unserved."""
+    paths = _price(problem, problem.cost)
+    columns = [(k, p, float(problem.demand[k])) for k, p in enumerate(paths) if p is not None]
+    served = np.array([problem.demand[k] if p is not None else 0.0 for k, p in enumerate(paths)])
+    cost = sum(x * problem.cost[problem.commodity[k], p].sum() for k, p, x in columns)
+    objective = float(cost + ((problem.demand - served) * problem.penalty).sum())
+    dual = np.full(len(problem.demand), np.nan)
+    return Solution("Optimal", objective, _loads(problem, columns), np.zeros(problem.arcs.n_arcs), served, dual, columns, [])
+
+
+def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_iterations: int = 500) -> Solution:
+    """Least-cost flow within capacities by column generation on a HiGHS master LP (warm re-solves)."""
+    import highspy
+
+    arcs = problem.arcs
+    n_dem = len(problem.demand)
+    capped = np.flatnonzero(np.isfinite(arcs.capacity))
+    row_of_arc = np.full(arcs.n_arcs, -1, dtype=np.int64)
+    row_of_arc[capped] = n_dem + np.arange(len(capped))
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    empty_i, empty_v = np.array([], dtype=np.int32), np.array([], dtype=float)
+    h.addRows(n_dem, problem.demand, problem.demand, 0, np.zeros(n_dem, dtype=np.int32), empty_i, empty_v)
+    if len(capped):
+        h.addRows(len(capped), np.full(len(capped), -inf), arcs.capacity[capped], 0, np.zeros(len(capped), dtype=np.int32), empty_i, empty_v)
+    # unserved slack columns
+    h.addCols(
+        n_dem,
+        problem.penalty,
+        np.zeros(n_dem),
+        np.full(n_dem, inf),
+        n_dem,
+        np.arange(n_dem, dtype=np.int32),
+        np.arange(n_dem, dtype=np.int32),
+        np.ones(n_dem),
+    )
+    columns: list[tuple[int, list[int]]] = []
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+
+    def add_columns(paths: list[tuple[int, list[int]]]) -> int:
+        starts, index, value, cost = [], [], [], []
+        for k, path in paths:
+            sig = (k, tuple(path))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            c = problem.commodity[k]
+            rows = row_of_arc[path]
+            rows = rows[(rows >= 0) & arcs.counts[c, path]]
+            starts.append(len(index))
+            index.extend([k, *rows.tolist()])
+            value.extend([1.0] * (1 + len(rows)))
+            cost.append(problem.cost[c, path].sum())
+            columns.append((k, path))
+        if cost:
+            n = len(cost)
+            h.addCols(
+                n,
+                np.array(cost),
+                np.zeros(n),
+                np.full(n, inf),
+                len(index),
+                np.array(starts, dtype=np.int32),
+                np.array(index, dtype=np.int32),
+                np.array(value),
+            )
+        return len(cost)
+
+    initial = _price(problem, problem.cost)
+    add_columns([(k, p) for k, p in enumerate(initial) if p])
+    log: list[dict[str, float]] = []
+    status = "Optimal"
+    t0 = time.perf_counter()
+    for iteration in range(1, max_iterations + 1):
+        h.run()
+        model_status = h.modelStatusToString(h.getModelStatus())
+        if model_status != "Optimal":
+            status = model_status
+            break
+        sol = h.getSolution()
+        y = np.asarray(sol.row_dual)
+        arc_dual = np.zeros(arcs.n_arcs)
+        arc_dual[capped] = y[n_dem:]
+        weights = problem.cost - arc_dual[None, :] * arcs.counts
+        weights = np.maximum(weights, 0.0)  # duals of <= rows are <= 0; clip round-off
+        paths = _price(problem, weights)
+        new = []
+        scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
+        for k, p in enumerate(paths):
+            if p is not None and weights[problem.commodity[k], p].sum() - y[k] < -tolerance * scale:
+                new.append((k, p))
+        obj = h.getInfo().objective_function_value
+        log.append({"iteration": iteration, "objective": obj, "columns": len(columns), "new_columns": len(new), "seconds": time.perf_counter() - t0})
+        if not new or add_columns(new) == 0:
+            break
+    else:
+        status = "Iteration limit"
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    y = np.asarray(sol.row_dual)
+    arc_dual = np.zeros(arcs.n_arcs)
+    arc_dual[capped] = y[n_dem:]
+    flows = [(k, p, float(v)) for (k, p), v in zip(columns, x[n_dem:], strict=True)]
+    served = problem.demand - x[:n_dem]
+    objective = float(h.getInfo().objective_function_value)
+    return Solution(status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log)
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -> pd.DataFrame:
+    od = rows.copy()
+    od["served"] = np.clip(sol.served, 0.0, None)
+    od["unserved"] = np.clip(od["demand"] - od["served"], 0.0, None)
+    time_h = np.full(len(od), math.nan)
+    cost = np.full(len(od), math.nan)
+    route: list[list[str]] = [[] for _ in range(len(od))]
+    best: dict[int, float] = {}
+    acc_t, acc_c, acc_x = np.zeros(len(od)), np.zeros(len(od)), np.zeros(len(od))
+    for k, path, x in sol.columns:
+        if x <= 1e-12:
+            continue
+        c = problem.commodity[k]
+        acc_t[k] += x * arcs.time_h[path].sum()
+        acc_c[k] += x * problem.cost[c, path].sum()
+        acc_x[k] += x
+        if x > best.get(k, 0.0):
+            best[k] = x
+            route[k] = [arcs.nodes[arcs.tail[path[0]]], *(arcs.nodes[arcs.head[a]] for a in path)]
+    used = acc_x > 0
+    time_h[used] = acc_t[used] / acc_x[used]
+    cost[used] = acc_c[used] / acc_x[used]
+    od["time_h"] = time_h
+    od["time_days"] = time_h / 24.0
+    od["cost_usd_per_unit"] = cost
+    od["route"] = [[n for n in r if not n.endswith(":out")] for r in route]
+    return od
+
+
+def solve(problem: Problem, *, method: str = "system-optimal") -> Solution:
+    """Solve a :class:`Problem` with ``method`` (one of :data:`METHODS`)."""
+    if method == "aon":
+        return solve_aon(problem)
+    if method == "system-optimal":
+        return solve_system_optimal(problem)
+    raise ScenarioError(f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}")
+
+
+def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optimal") -> Assignment:
+    """Assign the scenario's demand to its network.
+
+    Parameters
+    ----------
+    geodata
+        Validated geodata (:func:`corridor.load_geodata`).
+    scenario
+        The scenario (:func:`corridor.load_scenario`).
+    method
+        ``"aon"`` or ``"system-optimal"``.
+    """
+    if method not in METHODS:
+        raise ScenarioError(f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}")
+    graph = build_network(geodata, scenario)
+    check_demand_nodes(graph, geodata, scenario)
+    arcs = arcs_from_graph(graph)
+    problem, rows = build_problem(arcs, graph, scenario)
+    sol = solve(problem, method=method)
+    return Assignment(
+        scenario=scenario.name,
+        year=scenario.year,
+        method=method,
+        solver_status=sol.status,
+        objective=sol.objective,
+        arcs=arcs,
+        arc_flow=sol.arc_flow,
+        shadow_price=np.clip(-sol.dual, 0.0, None),
+        od=_od_table(problem, rows, sol, arcs),
+        parameters={
+            "value_of_time": scenario.parameter("value_of_time"),
+            "unserved_penalty": scenario.parameter("unserved_penalty"),
+        },
+        log=sol.log,
+        graph=graph,
+    )

@@ -1,0 +1,179 @@
+"""Build the multimodal network (stage 2): a networkx MultiDiGraph and its array form.
+
+Nodes that limit flow (a capacity) or hold it up (``dwell_h``) are split into an in-node
+``<id>`` and an out-node ``<id>:out`` joined by an internal edge keyed ``node:<id>``, so that
+node capacities and dwell times act like those of edges::
+
+    a ──edge──▶ [port] ──edge──▶ b        becomes        a ──▶ port ══node:port══▶ port:out ──▶ b
+
+Undirected edges become two arcs, one per direction, each with its own capacity. Every arc
+carries only its edge's commodities; units never mix because an edge has one capacity unit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from . import schema
+from ._errors import ScenarioError
+from .geodata import Geodata
+from .scenario import Scenario, apply_scenario
+
+__all__ = ["Arcs", "arcs_from_graph", "build_network", "in_node", "out_node"]
+
+COMMODITIES: tuple[str, ...] = tuple(schema.commodity_units())
+
+
+def in_node(graph: nx.MultiDiGraph, node_id: str) -> str:
+    """The graph node where flow enters ``node_id`` (where demand originates)."""
+    return node_id
+
+
+def out_node(graph: nx.MultiDiGraph, node_id: str) -> str:
+    """The graph node where flow leaves ``node_id`` (where demand is delivered)."""
+    split = f"{node_id}:out"
+    return split if split in graph else node_id
+
+
+def _num(value: object, default: float = math.nan) -> float:
+    return default if value is None or pd.isna(value) else float(value)
+
+
+def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
+    """The scenario's network as a MultiDiGraph (see the module docstring for its shape).
+
+    Each arc has ``element`` (the edge or node id it stands for), ``kind`` ("edge" or "node"),
+    ``direction`` (+1 from→to, -1 to→from, 0 inside a node), ``commodities`` (frozenset),
+    ``counts`` (commodities that use up its capacity), ``capacity`` (inf if none), ``time_h``,
+    ``tariff_usd`` and ``length_km``.
+    """
+    nodes, edges = apply_scenario(geodata, scenario)
+    modes = schema.modes()
+    g = nx.MultiDiGraph(scenario=scenario.name, year=scenario.year)
+    active_nodes = nodes[nodes["active"]]
+    for nid, n in active_nodes.iterrows():
+        g.add_node(nid, id=nid, side="in", name=n["name"], kind=n["kind"], lon=n.geometry.x, lat=n.geometry.y)
+        cap, dwell = _num(n["capacity"]), _num(n["dwell_h"], 0.0)
+        if not math.isnan(cap) or dwell > 0:
+            g.add_node(f"{nid}:out", id=nid, side="out", name=n["name"], kind=n["kind"], lon=n.geometry.x, lat=n.geometry.y)
+            counts = frozenset((n["commodities"] or "").split(";")) - {""} if not math.isnan(cap) else frozenset()
+            g.add_edge(
+                nid,
+                f"{nid}:out",
+                key=f"node:{nid}",
+                element=nid,
+                kind="node",
+                direction=0,
+                commodities=frozenset(COMMODITIES),
+                counts=counts,
+                capacity=cap if not math.isnan(cap) else math.inf,
+                time_h=dwell,
+                tariff_usd=0.0,
+                length_km=0.0,
+            )
+    for eid, e in edges[edges["active"]].iterrows():
+        a, b = e["from_id"], e["to_id"]
+        if a not in g or b not in g:
+            continue  # an end point is not in service in this year
+        mode = modes[e["mode"]]
+        length = float(e["length_km"])
+        time_h = _num(e["time_h"])
+        if math.isnan(time_h):
+            time_h = length / mode.speed_kmh if mode.speed_kmh > 0 else 0.0
+        tariff = _num(e["tariff_usd"])
+        if math.isnan(tariff):
+            tariff = length * mode.tariff_usd_per_unit_km
+        comms = frozenset(e["commodities"].split(";"))
+        cap = float(e["capacity"])
+        rev = _num(e["capacity_reverse"], cap)
+        common = dict(element=eid, kind="edge", commodities=comms, counts=comms, time_h=time_h, tariff_usd=tariff, length_km=length)
+        g.add_edge(out_node(g, a), in_node(g, b), key=f"{eid}:+", direction=1, capacity=cap, **common)
+        if not bool(e["directed"]):
+            g.add_edge(out_node(g, b), in_node(g, a), key=f"{eid}:-", direction=-1, capacity=rev, **common)
+    return g
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """The network as arrays, for the solvers (one row per arc of the MultiDiGraph).
+
+    ``resource[i]`` is the index of arc i's capacity constraint (-1: uncapacitated); a resource
+    is one arc, so ``capacity[resource]`` is its limit. ``allows[c, i]`` says whether commodity
+    ``COMMODITIES[c]`` may use arc i and ``counts[c, i]`` whether it uses up its capacity.
+    """
+
+    nodes: list[str]
+    node_index: dict[str, int]
+    tail: np.ndarray
+    head: np.ndarray
+    keys: list[str]
+    element: list[str]
+    direction: np.ndarray
+    capacity: np.ndarray
+    time_h: np.ndarray
+    tariff: np.ndarray
+    length_km: np.ndarray
+    allows: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.tail)
+
+    def cost(self, value_of_time: dict[str, float]) -> np.ndarray:
+        """Generalised cost per commodity and arc: tariff + value of time × time (+ 1e-6 USD per km to break ties)."""
+        vot = np.array([value_of_time.get(c, 0.0) for c in COMMODITIES])[:, None]
+        return self.tariff[None, :] + vot * self.time_h[None, :] + 1e-6 * self.length_km[None, :]
+
+
+def arcs_from_graph(g: nx.MultiDiGraph) -> Arcs:
+    """Array form of a network built by :func:`build_network` (arc order: the graph's edge order)."""
+    nodes = list(g.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    rows = list(g.edges(keys=True, data=True))
+    m = len(rows)
+    allows = np.zeros((len(COMMODITIES), m), dtype=bool)
+    counts = np.zeros((len(COMMODITIES), m), dtype=bool)
+    for j, (_, _, _, d) in enumerate(rows):
+        for c, name in enumerate(COMMODITIES):
+            allows[c, j] = name in d["commodities"]
+            counts[c, j] = name in d["counts"]
+    return Arcs(
+        nodes=nodes,
+        node_index=index,
+        tail=np.array([index[u] for u, _, _, _ in rows], dtype=np.int64),
+        head=np.array([index[v] for _, v, _, _ in rows], dtype=np.int64),
+        keys=[k for _, _, k, _ in rows],
+        element=[d["element"] for *_, d in rows],
+        direction=np.array([d["direction"] for *_, d in rows], dtype=np.int8),
+        capacity=np.array([d["capacity"] for *_, d in rows], dtype=float),
+        time_h=np.array([d["time_h"] for *_, d in rows], dtype=float),
+        tariff=np.array([d["tariff_usd"] for *_, d in rows], dtype=float),
+        length_km=np.array([d["length_km"] for *_, d in rows], dtype=float),
+        allows=allows,
+        counts=counts,
+    )
+
+
+def check_demand_nodes(g: nx.MultiDiGraph, geodata: Geodata, scenario: Scenario) -> None:
+    """Raise a clear error when a demand names a node that is not in service in the scenario's year."""
+    for i, d in enumerate(scenario.demand):
+        for field_name, ref in (("origin", d.origin), ("destination", d.destination)):
+            if ref not in g:
+                n = geodata.nodes.loc[ref]
+                raise ScenarioError(
+                    f"node '{ref}' is not in service in {scenario.year} (status {n['status']}, start {n['start_year']})",
+                    file=scenario.path,
+                    feature=f"demand #{i + 1}",
+                    field=field_name,
+                    fix="move the demand to a node in service, or raise the scenario's year",
+                )

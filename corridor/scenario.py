@@ -1,0 +1,283 @@
+"""Scenarios: which year's network, what demand, which capacities change (read from TOML).
+
+A scenario file (``geodata/scenarios/<name>.toml``)::
+
+    name = "baseline-2024"
+    year = 2024                      # assets with start_year <= year are in the network
+    description = "..."
+
+    [parameters]                     # optional; see DEFAULT_PARAMETERS
+    value_of_time = { freight = 0.5 }
+
+    [[demand]]
+    origin = "alashankou"            # node ids
+    destination = "poti-port"
+    commodity = "freight"
+    amount = 1.2                     # in the commodity's unit (Mt/yr, MW, Tbps)
+    source_url = "https://..."
+    note = "..."
+
+    [[capacity]]                     # override a node's or edge's capacity
+    id = "rail-btk"
+    capacity = 1.0
+    source_url = "..."
+
+    [[outage]]                       # take an asset out
+    id = "rail-btk"
+
+    [[derate]]                       # multiply capacities, by mode (edges), node kind, or id
+    mode = "sea"
+    factor = 0.75
+    reason = "Caspian Sea level ..."
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema
+from ._errors import ScenarioError
+from .geodata import Geodata
+
+__all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "apply_scenario", "list_scenarios", "load_scenario"]
+
+#: Parameters a scenario may set under ``[parameters]``; the defaults are documented assumptions.
+DEFAULT_PARAMETERS: dict[str, Any] = {
+    # USD per unit per hour in transit (freight: inventory and schedule cost of ~USD 0.5/t/h, an assumption
+    # between the inventory cost of containerised goods and shippers' stated values of time).
+    "value_of_time": {"freight": 0.5, "oil": 0.05, "electricity": 0.0, "data": 0.0},
+    # Cost of a unit of demand left unserved (it takes another route outside the model): freight ≈ the extra cost of
+    # the all-sea route via Suez or of the Northern route per tonne (assumption); oil ≈ rail/tanker alternatives.
+    "unserved_penalty": {"freight": 300.0, "oil": 100.0, "electricity": 200.0, "data": 1000.0},
+    # Utilisation at which an asset counts as a bottleneck (binding assets with a positive shadow price always do).
+    "bottleneck_threshold": 0.9,
+}
+
+
+@dataclass(frozen=True)
+class Demand:
+    """One origin–destination demand."""
+
+    origin: str
+    destination: str
+    commodity: str
+    amount: float
+    source_url: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed, validated scenario (see the module docstring for the file format)."""
+
+    name: str
+    year: int
+    description: str
+    demand: tuple[Demand, ...]
+    capacity: dict[str, float] = field(default_factory=dict)
+    outages: tuple[str, ...] = ()
+    derates: tuple[dict[str, Any], ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    def parameter(self, name: str) -> Any:
+        """A parameter's value: the scenario's own, merged over the defaults."""
+        default = DEFAULT_PARAMETERS[name]
+        value = self.parameters.get(name, default)
+        return {**default, **value} if isinstance(default, dict) else value
+
+
+def list_scenarios(geodata: Geodata) -> list[str]:
+    """Names of the scenarios shipped with ``geodata`` (files in its ``scenarios/`` folder)."""
+    return sorted(p.stem for p in (geodata.path / "scenarios").glob("*.toml"))
+
+
+def _locate(name: str | Path, geodata: Geodata) -> Path:
+    path = Path(name)
+    if path.suffix == ".toml":
+        if not path.is_file():
+            raise ScenarioError("file not found", file=str(path), fix="give the path of a scenario .toml file")
+        return path
+    folder = geodata.path / "scenarios"
+    candidate = folder / f"{name}.toml"
+    if not candidate.is_file():
+        known = list_scenarios(geodata)
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known scenarios: {', '.join(known) or 'none'}"
+        raise ScenarioError(f"no scenario '{name}'", file=str(folder), fix=hint)
+    return candidate
+
+
+def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
+    """Read scenario ``name`` (a name in ``geodata/scenarios/`` or a path) and check it against ``geodata``.
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file, the entry and the fix, for any malformed or unknown entry.
+    """
+    path = _locate(name, geodata)
+    where = str(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"invalid TOML: {exc}", file=where, fix="repair the TOML syntax") from None
+    scenario = _parse(doc, where)
+    _check_against(scenario, geodata, where)
+    return scenario
+
+
+def _number(value: Any, where: str, entry: str, field_name: str, *, minimum: float = 0.0, strict: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < minimum or (strict and value == minimum):
+        rel = ">" if strict else ">="
+        raise ScenarioError(
+            f"'{value}' is not a number {rel} {minimum:g}", file=where, feature=entry, field=field_name, fix="give a valid amount"
+        )
+    return float(value)
+
+
+def _parse(doc: dict[str, Any], where: str) -> Scenario:
+    for key in ("name", "year"):
+        if key not in doc:
+            raise ScenarioError(f"missing top-level '{key}'", file=where, fix=f"add {key} = ... at the top of the file")
+    unknown = set(doc) - {"name", "year", "description", "parameters", "demand", "capacity", "outage", "derate"}
+    if unknown:
+        raise ScenarioError(
+            f"unknown section(s) {sorted(unknown)}", file=where, fix="use name, year, description, parameters, demand, capacity, outage, derate"
+        )
+    year = doc["year"]
+    if not isinstance(year, int) or not 1990 <= year <= 2100:
+        raise ScenarioError(f"year '{year}' is not a plausible year", file=where, field="year", fix="give e.g. year = 2030")
+    params = doc.get("parameters", {})
+    for key in params:
+        if key not in DEFAULT_PARAMETERS:
+            raise ScenarioError(
+                f"unknown parameter '{key}'", file=where, field="parameters", fix=f"use one of {', '.join(DEFAULT_PARAMETERS)}"
+            )
+    demand = []
+    for i, d in enumerate(doc.get("demand", [])):
+        entry = f"demand #{i + 1}"
+        missing = [k for k in ("origin", "destination", "commodity", "amount") if k not in d]
+        if missing:
+            raise ScenarioError(f"missing {', '.join(missing)}", file=where, feature=entry, fix="give origin, destination, commodity, amount")
+        demand.append(
+            Demand(
+                origin=str(d["origin"]),
+                destination=str(d["destination"]),
+                commodity=str(d["commodity"]),
+                amount=_number(d["amount"], where, entry, "amount"),
+                source_url=str(d.get("source_url", "")),
+                note=str(d.get("note", "")),
+            )
+        )
+    capacity = {}
+    for i, c in enumerate(doc.get("capacity", [])):
+        entry = f"capacity #{i + 1}"
+        if "id" not in c or "capacity" not in c:
+            raise ScenarioError("needs 'id' and 'capacity'", file=where, feature=entry, fix="give id = ... and capacity = ...")
+        capacity[str(c["id"])] = _number(c["capacity"], where, f"{entry} ({c['id']})", "capacity")
+    outages = []
+    for i, o in enumerate(doc.get("outage", [])):
+        if "id" not in o:
+            raise ScenarioError("needs 'id'", file=where, feature=f"outage #{i + 1}", fix="give id = ... of a node or edge")
+        outages.append(str(o["id"]))
+    derates = []
+    for i, d in enumerate(doc.get("derate", [])):
+        entry = f"derate #{i + 1}"
+        keys = [k for k in ("mode", "kind", "id") if k in d]
+        if len(keys) != 1 or "factor" not in d:
+            raise ScenarioError("needs 'factor' and one of 'mode', 'kind' or 'id'", file=where, feature=entry, fix="e.g. mode = \"sea\", factor = 0.8")
+        _number(d["factor"], where, entry, "factor", strict=True)
+        if d["factor"] > 1:
+            raise ScenarioError(f"factor {d['factor']} > 1", file=where, feature=entry, field="factor", fix="a derate factor lies in (0, 1]")
+        derates.append(dict(d))
+    return Scenario(
+        name=str(doc["name"]),
+        year=year,
+        description=str(doc.get("description", "")),
+        demand=tuple(demand),
+        capacity=capacity,
+        outages=tuple(outages),
+        derates=tuple(derates),
+        parameters=dict(params),
+        path=where,
+    )
+
+
+def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
+    nodes, edges = geodata.nodes, geodata.edges
+    ids = set(nodes.index) | set(edges.index)
+
+    def known(ref: str, entry: str, field_name: str, pool: set[str]) -> None:
+        if ref not in pool:
+            close = difflib.get_close_matches(ref, sorted(pool), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "use the id of a node or edge in the geodata"
+            raise ScenarioError(f"unknown id '{ref}'", file=where, feature=entry, field=field_name, fix=hint)
+
+    units = schema.commodity_units()
+    carried = {c for cs in edges["commodities"] for c in cs.split(";")}
+    for i, d in enumerate(s.demand):
+        entry = f"demand #{i + 1}"
+        known(d.origin, entry, "origin", set(nodes.index))
+        known(d.destination, entry, "destination", set(nodes.index))
+        if d.commodity not in units:
+            raise ScenarioError(f"unknown commodity '{d.commodity}'", file=where, feature=entry, field="commodity", fix=f"use one of {', '.join(units)}")
+        if d.commodity not in carried:
+            raise ScenarioError(
+                f"no edge carries '{d.commodity}'", file=where, feature=entry, field="commodity", fix="add edges that carry it, or drop the demand"
+            )
+        if d.origin == d.destination:
+            raise ScenarioError("origin equals destination", file=where, feature=entry, fix="give two different nodes")
+    for ref in s.capacity:
+        known(ref, f"capacity '{ref}'", "id", ids)
+    for ref in s.outages:
+        known(ref, f"outage '{ref}'", "id", ids)
+    modes, kinds = set(schema.modes()), set(nodes["kind"])
+    for i, d in enumerate(s.derates):
+        entry = f"derate #{i + 1}"
+        if "id" in d:
+            known(str(d["id"]), entry, "id", ids)
+        elif "mode" in d and d["mode"] not in modes:
+            raise ScenarioError(f"unknown mode '{d['mode']}'", file=where, feature=entry, field="mode", fix=f"use one of {', '.join(sorted(modes))}")
+        elif "kind" in d and d["kind"] not in kinds:
+            raise ScenarioError(f"no node of kind '{d['kind']}'", file=where, feature=entry, field="kind", fix=f"use one of {', '.join(sorted(kinds))}")
+
+
+def apply_scenario(geodata: Geodata, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables as the scenario sees them: active in its year, overrides, outages and derates applied.
+
+    Returns copies with an ``active`` column and the effective ``capacity`` / ``capacity_reverse``.
+    """
+    nodes = geodata.nodes.copy()
+    edges = geodata.edges.copy()
+    for frame in (nodes, edges):
+        start = frame["start_year"].astype("Float64").fillna(-math.inf).astype(float)
+        live = frame["status"].isin(["operating", "construction", "pre-construction", "proposed"])
+        frame["active"] = live & (start <= scenario.year)
+        frame.loc[list(set(scenario.outages) & set(frame.index)), "active"] = False
+        for ref, cap in scenario.capacity.items():
+            if ref in frame.index:
+                frame.loc[ref, "capacity"] = cap
+                if "capacity_reverse" in frame:
+                    frame.loc[ref, "capacity_reverse"] = math.nan
+    for d in scenario.derates:
+        factor = float(d["factor"])
+        if "id" in d:
+            targets = [(f, [d["id"]]) for f in (nodes, edges) if d["id"] in f.index]
+        elif "mode" in d:
+            targets = [(edges, list(edges.index[edges["mode"] == d["mode"]]))]
+        else:
+            targets = [(nodes, list(nodes.index[nodes["kind"] == d["kind"]]))]
+        for frame, rows in targets:
+            frame.loc[rows, "capacity"] *= factor
+            if "capacity_reverse" in frame:
+                frame.loc[rows, "capacity_reverse"] *= factor
+    return nodes, edges
