@@ -18,6 +18,8 @@ All shortest paths run on CSR arrays with SciPy's Dijkstra, from each distinct o
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,70 +205,100 @@ def solve_aon(problem: Problem) -> Solution:
     return Solution("Optimal", objective, _loads(problem, columns), np.zeros(problem.arcs.n_arcs), served, dual, columns, [])
 
 
-def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_iterations: int = 500) -> Solution:
-    """Least-cost flow within capacities by column generation on a HiGHS master LP (warm re-solves)."""
+def new_highs() -> Any:
+    """A silent HiGHS instance (HiGHS prints a banner on stdout when the first one is made)."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_iterations: int = 1000) -> Solution:
+    """Least-cost flow within capacities by column and row generation on a HiGHS master LP.
+
+    The master holds one row per demand and a capacity row only for arcs whose capacity the
+    current solution would exceed (rows are added as they are needed and never dropped: an arc
+    without a row provably has a zero dual). Each round re-solves the master from its last basis,
+    adds the violated capacity rows, then prices new path columns by shortest paths on the
+    dual-adjusted costs. It stops when no row is violated and no column has a negative reduced cost.
+    """
     import highspy
 
     arcs = problem.arcs
     n_dem = len(problem.demand)
-    capped = np.flatnonzero(np.isfinite(arcs.capacity))
-    row_of_arc = np.full(arcs.n_arcs, -1, dtype=np.int64)
-    row_of_arc[capped] = n_dem + np.arange(len(capped))
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
+    h.setOptionValue("presolve", "off")  # keep the basis between re-solves
     inf = highspy.kHighsInf
     empty_i, empty_v = np.array([], dtype=np.int32), np.array([], dtype=float)
     h.addRows(n_dem, problem.demand, problem.demand, 0, np.zeros(n_dem, dtype=np.int32), empty_i, empty_v)
-    if len(capped):
-        h.addRows(len(capped), np.full(len(capped), -inf), arcs.capacity[capped], 0, np.zeros(len(capped), dtype=np.int32), empty_i, empty_v)
-    # unserved slack columns
-    h.addCols(
-        n_dem,
-        problem.penalty,
-        np.zeros(n_dem),
-        np.full(n_dem, inf),
-        n_dem,
-        np.arange(n_dem, dtype=np.int32),
-        np.arange(n_dem, dtype=np.int32),
-        np.ones(n_dem),
-    )
-    columns: list[tuple[int, list[int]]] = []
-    seen: set[tuple[int, tuple[int, ...]]] = set()
+    ones = np.arange(n_dem, dtype=np.int32)
+    h.addCols(n_dem, problem.penalty, np.zeros(n_dem), np.full(n_dem, inf), n_dem, ones, ones, np.ones(n_dem))
 
-    def add_columns(paths: list[tuple[int, list[int]]]) -> int:
+    row_of_arc = np.full(arcs.n_arcs, -1, dtype=np.int64)
+    capped_rows: list[int] = []  # arc of each capacity row, in row order
+    columns: list[tuple[int, np.ndarray]] = []  # (demand row, arcs of the path that use up capacity)
+    paths: list[list[int]] = []
+    users: dict[int, list[int]] = {}  # arc -> master columns whose path uses up its capacity
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    finite = np.isfinite(arcs.capacity)
+
+    def add_columns(new: list[tuple[int, list[int]]]) -> int:
         starts, index, value, cost = [], [], [], []
-        for k, path in paths:
+        for k, path in new:
             sig = (k, tuple(path))
             if sig in seen:
                 continue
             seen.add(sig)
             c = problem.commodity[k]
-            rows = row_of_arc[path]
-            rows = rows[(rows >= 0) & arcs.counts[c, path]]
+            p = np.asarray(path, dtype=np.int64)
+            counted = p[arcs.counts[c, p] & finite[p]]
+            col = n_dem + len(columns)
+            for a in counted:
+                users.setdefault(int(a), []).append(col)
+            rows = row_of_arc[counted]
+            rows = rows[rows >= 0]
             starts.append(len(index))
             index.extend([k, *rows.tolist()])
             value.extend([1.0] * (1 + len(rows)))
-            cost.append(problem.cost[c, path].sum())
-            columns.append((k, path))
+            cost.append(problem.cost[c, p].sum())
+            columns.append((k, counted))
+            paths.append(path)
         if cost:
             n = len(cost)
-            h.addCols(
-                n,
-                np.array(cost),
-                np.zeros(n),
-                np.full(n, inf),
-                len(index),
-                np.array(starts, dtype=np.int32),
-                np.array(index, dtype=np.int32),
-                np.array(value),
-            )
+            h.addCols(n, np.array(cost), np.zeros(n), np.full(n, inf), len(index), np.array(starts, dtype=np.int32),
+                      np.array(index, dtype=np.int32), np.array(value))
         return len(cost)
 
-    initial = _price(problem, problem.cost)
-    add_columns([(k, p) for k, p in enumerate(initial) if p])
+    def add_rows(new_arcs: np.ndarray) -> None:
+        starts, index = [], []
+        for a in new_arcs:
+            row_of_arc[a] = n_dem + len(capped_rows)
+            capped_rows.append(int(a))
+            starts.append(len(index))
+            index.extend(users.get(int(a), []))
+        n = len(new_arcs)
+        h.addRows(n, np.full(n, -inf), arcs.capacity[new_arcs], len(index), np.array(starts, dtype=np.int32),
+                  np.array(index, dtype=np.int32), np.ones(len(index)))
+
+    def arc_load(x: np.ndarray) -> np.ndarray:
+        load = np.zeros(arcs.n_arcs)
+        for (_, counted), v in zip(columns, x[n_dem:], strict=True):
+            if v > 0:
+                load[counted] += v
+        return load
+
+    add_columns([(k, p) for k, p in enumerate(_price(problem, problem.cost)) if p])
     log: list[dict[str, float]] = []
-    status = "Optimal"
+    status = "Iteration limit"
     t0 = time.perf_counter()
     for iteration in range(1, max_iterations + 1):
         h.run()
@@ -275,29 +307,40 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
             status = model_status
             break
         sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        load = arc_load(x)
+        violated = np.flatnonzero(finite & (row_of_arc < 0) & (load > arcs.capacity * (1 + 1e-9) + 1e-9))
+        entry = {"iteration": iteration, "objective": h.getInfo().objective_function_value, "columns": len(columns),
+                 "rows": n_dem + len(capped_rows), "new_rows": len(violated), "new_columns": 0}
+        if len(violated):
+            add_rows(violated)
+            h.setOptionValue("simplex_strategy", 1)  # new rows keep the basis dual feasible: dual simplex
+            entry["seconds"] = time.perf_counter() - t0
+            log.append(entry)
+            continue
         y = np.asarray(sol.row_dual)
         arc_dual = np.zeros(arcs.n_arcs)
-        arc_dual[capped] = y[n_dem:]
-        weights = problem.cost - arc_dual[None, :] * arcs.counts
-        weights = np.maximum(weights, 0.0)  # duals of <= rows are <= 0; clip round-off
-        paths = _price(problem, weights)
-        new = []
+        arc_dual[capped_rows] = y[n_dem:]
+        weights = np.maximum(problem.cost - arc_dual[None, :] * arcs.counts, 0.0)  # duals of <= rows are <= 0
         scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
-        for k, p in enumerate(paths):
-            if p is not None and weights[problem.commodity[k], p].sum() - y[k] < -tolerance * scale:
-                new.append((k, p))
-        obj = h.getInfo().objective_function_value
-        log.append({"iteration": iteration, "objective": obj, "columns": len(columns), "new_columns": len(new), "seconds": time.perf_counter() - t0})
-        if not new or add_columns(new) == 0:
+        new = [
+            (k, p)
+            for k, p in enumerate(_price(problem, weights))
+            if p is not None and weights[problem.commodity[k], p].sum() - y[k] < -tolerance * scale
+        ]
+        entry["new_columns"] = add_columns(new) if new else 0
+        h.setOptionValue("simplex_strategy", 4)  # new columns keep the basis primal feasible: primal simplex
+        entry["seconds"] = time.perf_counter() - t0
+        log.append(entry)
+        if entry["new_columns"] == 0:
+            status = "Optimal"
             break
-    else:
-        status = "Iteration limit"
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
     y = np.asarray(sol.row_dual)
     arc_dual = np.zeros(arcs.n_arcs)
-    arc_dual[capped] = y[n_dem:]
-    flows = [(k, p, float(v)) for (k, p), v in zip(columns, x[n_dem:], strict=True)]
+    arc_dual[capped_rows] = y[n_dem:]
+    flows = [(k, p, float(v)) for (k, _), p, v in zip(columns, paths, x[n_dem:], strict=True)]
     served = problem.demand - x[:n_dem]
     objective = float(h.getInfo().objective_function_value)
     return Solution(status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log)

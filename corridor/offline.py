@@ -92,7 +92,9 @@ def _css_with_data_uris(css: str, rel: str, vendor_dir: Path) -> str:
         local = posixpath.normpath(posixpath.join(posixpath.dirname(rel), ref.split("#", 1)[0].split("?", 1)[0]))
         path = vendor_dir / local
         if not path.is_file():
-            raise MissingAssetError(f"{rel} references {ref}, which is not in {vendor_dir}; re-run tools/vendor_assets.py")
+            raise MissingAssetError(
+                f"{rel} references {ref}, which is not in {vendor_dir}; re-run tools/vendor_assets.py"
+            )
         return f'url("{_data_uri(path)}{fragment}")'
 
     return _CSS_URL_RE.sub(repl, css)
@@ -224,7 +226,7 @@ def stable_ids(m: Element) -> Element:
     old_names = [el.get_name() for el, _ in walked]
     for el, path in walked:
         el._id = path
-    renamed = {old: el.get_name() for old, (el, _) in zip(old_names, walked)}
+    renamed = {old: el.get_name() for old, (el, _) in zip(old_names, walked, strict=True)}
     for el, _ in walked:
         if el._children:
             el._children = type(el._children)((renamed.get(key, key), child) for key, child in el._children.items())

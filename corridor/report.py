@@ -1,0 +1,167 @@
+"""Reports of an assignment: the bottleneck table, totals, transit times (text and JSON)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__, schema
+from .assignment import Assignment
+from .geodata import Geodata
+
+__all__ = ["bottleneck_table", "data_version", "result_document", "text_report"]
+
+_RANK = {"over-capacity": 4, "binding": 3, "near-capacity": 2, "busy": 1, "ok": 0}
+_ITEM_FIELDS = ("id", "name", "flow", "capacity", "capacity_unit", "utilization", "bottleneck", "severity", "shadow_price")
+
+
+def data_version(geodata: Geodata) -> str:
+    """Short SHA-256 of the geodata files (nodes, edges, scenarios), to stamp results with."""
+    digest = hashlib.sha256()
+    root = geodata.path
+    files = [root] if root.is_file() else sorted([*root.glob("*.geojson"), *root.glob("*.gpkg"), *root.glob("scenarios/*.toml")])
+    for path in files:
+        if path.name == "basemap.geojson":
+            continue
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else round(value, 6)
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    if value is pd.NA:
+        return None
+    return value
+
+
+def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.DataFrame:
+    """All flagged assets, worst first (severity, then shadow price, then utilisation)."""
+    rows = []
+    for layer, gdf in (("node", nodes), ("edge", edges)):
+        flagged = gdf[gdf["bottleneck"]]
+        for fid, r in flagged.iterrows():
+            rows.append(
+                {
+                    "layer": layer,
+                    "id": fid,
+                    "name": r["name"],
+                    "type": r["kind"] if layer == "node" else r["mode"],
+                    "flow": r["flow"],
+                    "capacity": r["capacity_effective"],
+                    "capacity_unit": r["capacity_unit"],
+                    "utilization": r["utilization"],
+                    "shadow_price": r["shadow_price"],
+                    "severity": r["severity"],
+                    "reason": r["reason"],
+                    "source_url": r["source_url"],
+                    "source_year": r["source_year"],
+                }
+            )
+    table = pd.DataFrame(rows, columns=["layer", "id", "name", "type", "flow", "capacity", "capacity_unit", "utilization",
+                                        "shadow_price", "severity", "reason", "source_url", "source_year"])
+    if table.empty:
+        return table
+    table["rank"] = table["severity"].map(_RANK)
+    table = table.sort_values(["rank", "shadow_price", "utilization", "id"], ascending=[False, False, False, True])
+    return table.drop(columns="rank").reset_index(drop=True)
+
+
+def _items(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    out = []
+    for fid, r in gdf.sort_index().iterrows():
+        item = {k: _clean(r[k]) for k in ("name", "flow", "capacity_unit", "utilization", "bottleneck", "severity", "shadow_price")}
+        item = {"id": fid, **item, "capacity": _clean(r["capacity_effective"])}
+        item.update({k: _clean(r[k]) for k in ("active", "flow_forward", "flow_reverse", "reason", "source_url", "source_year")})
+        out.append({k: item[k] for k in (*_ITEM_FIELDS, *(k for k in item if k not in _ITEM_FIELDS))})
+    return out
+
+
+def result_document(
+    geodata: Geodata, result: Assignment, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame
+) -> dict[str, Any]:
+    """The JSON document of ``corridor analyze --json`` (stable key and item order)."""
+    units = schema.commodity_units()
+    totals = {
+        c: {"unit": units[c], **{k: _clean(float(v)) for k, v in row.items()}} for c, row in result.totals().iterrows()
+    }
+    od = [
+        {
+            "origin": r["origin"],
+            "destination": r["destination"],
+            "commodity": r["commodity"],
+            "demand": _clean(r["demand"]),
+            "served": _clean(r["served"]),
+            "unserved": _clean(r["unserved"]),
+            "time_days": _clean(r["time_days"]),
+            "cost_usd_per_unit": _clean(r["cost_usd_per_unit"]),
+            "route": list(r["route"]),
+        }
+        for _, r in result.od.iterrows()
+    ]
+    return {
+        "scenario": result.scenario,
+        "year": result.year,
+        "method": result.method,
+        "solver_status": result.solver_status,
+        "objective_musd_per_year": _clean(result.objective),
+        "provenance": {
+            "corridor_version": __version__,
+            "data_version": data_version(geodata),
+            "geodata": str(geodata.path),
+            "parameters": result.parameters,
+            "bottleneck_threshold": edges.attrs.get("threshold"),
+        },
+        "totals": totals,
+        "bottlenecks": [{k: _clean(v) for k, v in row.items()} for row in bottleneck_table(nodes, edges).to_dict("records")],
+        "od": od,
+        "edges": _items(edges),
+        "nodes": _items(nodes),
+    }
+
+
+def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
+    """A readable report of a :func:`result_document`: totals, the worst bottlenecks and transit times."""
+    p = doc["provenance"]
+    lines = [
+        f"Scenario {doc['scenario']} (year {doc['year']}) — method {doc['method']}, solver {doc['solver_status']}",
+        f"data {p['data_version']} from {p['geodata']}; corridor {p['corridor_version']}",
+        "",
+        f"{'commodity':<12}{'unit':<7}{'demand':>10}{'served':>10}{'unserved':>10}",
+    ]
+    for c, t in doc["totals"].items():
+        lines.append(f"{c:<12}{t['unit']:<7}{t['demand']:>10.2f}{t['served']:>10.2f}{t['unserved']:>10.2f}")
+    bottlenecks = doc["bottlenecks"]
+    lines += ["", f"Bottlenecks ({len(bottlenecks)} flagged; worst {min(top, len(bottlenecks))} shown)"]
+    if bottlenecks:
+        lines.append(f"{'#':>3} {'asset':<44}{'flow / capacity':>24}{'util':>7}  {'severity':<14}{'shadow price':>13}")
+        for i, b in enumerate(bottlenecks[:top], 1):
+            fc = f"{b['flow']:.2f} / {b['capacity']:.2f} {b['capacity_unit']}"
+            util = f"{b['utilization']:.0%}" if b["utilization"] is not None else "-"
+            lines.append(
+                f"{i:>3} {b['name'][:43]:<44}{fc:>24}{util:>7}  {b['severity']:<14}{b['shadow_price']:>13,.1f}"
+            )
+    else:
+        lines.append("  none: every asset is below the threshold")
+    lines += ["", "Origin → destination (served, door-to-door time of the main route)"]
+    for o in doc["od"]:
+        days = f"{o['time_days']:.1f} d" if o["time_days"] is not None else "unreachable"
+        lines.append(
+            f"  {o['origin']} → {o['destination']} [{o['commodity']}]: {o['served']:.2f} of {o['demand']:.2f} served, {days}"
+        )
+    lines.append("")
+    lines.append("Shadow price: cost saved (USD per unit and year) by one more unit of capacity; see `corridor analyze --help`.")
+    return "\n".join(lines)
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """Deterministic JSON text (sorted nowhere but by construction; no NaN)."""
+    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
