@@ -28,7 +28,9 @@ def synthetic(n_arcs: int, n_od: int, *, seed: int = 1, load: float = 1.0) -> Pr
     lon = 50 + xs.ravel() * 0.1 + rng.normal(0, 0.02, side * side)
     lat = 40 + ys.ravel() * 0.1 + rng.normal(0, 0.02, side * side)
     idx = np.arange(side * side).reshape(side, side)
-    pairs = np.concatenate([np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]])
+    pairs = np.concatenate(
+        [np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]]
+    )
     tail = np.concatenate([pairs[:, 0], pairs[:, 1]])
     head = np.concatenate([pairs[:, 1], pairs[:, 0]])
     length = np.hypot((lon[tail] - lon[head]) * 85, (lat[tail] - lat[head]) * 111)
@@ -47,6 +49,7 @@ def synthetic(n_arcs: int, n_od: int, *, seed: int = 1, load: float = 1.0) -> Pr
         time_h=length / 30,
         tariff=length * 0.04,
         length_km=length,
+        dwell=np.zeros(m, dtype=bool),
         allows=allows,
         counts=allows.copy(),
     )
@@ -84,7 +87,9 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--od", type=int, nargs="+", default=[100])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--load", type=float, nargs="+", default=[1.0, 2.5], help="demand multipliers (2.5: heavily congested)")
+    ap.add_argument(
+        "--load", type=float, nargs="+", default=[1.0, 2.5], help="demand multipliers (2.5: heavily congested)"
+    )
     ap.add_argument("--methods", nargs="+", default=["aon", "system-optimal"])
     args = ap.parse_args()
     print(f"{'arcs':>8} {'OD':>6} {'load':>5} {'method':<15} {'median s':>9} {'peak MiB':>9}  notes")
@@ -96,7 +101,10 @@ def main() -> None:
                 notes = f"objective {sol.objective:,.1f}, unserved {(problem.demand - sol.served).sum():.1f}"
                 if sol.log:
                     notes += f", {len(sol.log)} CG iterations, {len(sol.columns)} columns"
-                print(f"{problem.arcs.n_arcs:>8} {len(problem.demand):>6} {load:>5} {method:<15} {seconds:>9.3f} {peak:>9.1f}  {notes}", flush=True)
+                print(
+                    f"{problem.arcs.n_arcs:>8} {len(problem.demand):>6} {load:>5} {method:<15} {seconds:>9.3f} {peak:>9.1f}  {notes}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ class Assignment:
     parameters: dict[str, Any]
     log: list[dict[str, float]] = field(default_factory=list)
     graph: nx.MultiDiGraph | None = None
+    schedules: pd.DataFrame | None = None
 
     @property
     def flow(self) -> np.ndarray:
@@ -184,6 +185,7 @@ class Solution:
     demand_dual: np.ndarray  # duals of the demand rows: the marginal cost of one more unit of each demand
     columns: list[tuple[int, list[int], float]]  # (demand row, arc path, flow)
     log: list[dict[str, float]]
+    cheapest: list[list[int] | None]  # each demand's cheapest path with capacities ignored (None: unreachable)
 
 
 def _loads(problem: Problem, columns: list[tuple[int, list[int], float]]) -> np.ndarray:
@@ -202,7 +204,8 @@ def solve_aon(problem: Problem) -> Solution:
     cost = sum(x * problem.cost[problem.commodity[k], p].sum() for k, p, x in columns)
     objective = float(cost + ((problem.demand - served) * problem.penalty).sum())
     dual = np.full(len(problem.demand), np.nan)
-    return Solution("Optimal", objective, _loads(problem, columns), np.zeros(problem.arcs.n_arcs), served, dual, columns, [])
+    flows = _loads(problem, columns)
+    return Solution("Optimal", objective, flows, np.zeros(problem.arcs.n_arcs), served, dual, columns, [], paths)
 
 
 def new_highs() -> Any:
@@ -274,8 +277,16 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
             paths.append(path)
         if cost:
             n = len(cost)
-            h.addCols(n, np.array(cost), np.zeros(n), np.full(n, inf), len(index), np.array(starts, dtype=np.int32),
-                      np.array(index, dtype=np.int32), np.array(value))
+            h.addCols(
+                n,
+                np.array(cost),
+                np.zeros(n),
+                np.full(n, inf),
+                len(index),
+                np.array(starts, dtype=np.int32),
+                np.array(index, dtype=np.int32),
+                np.array(value),
+            )
         return len(cost)
 
     def add_rows(new_arcs: np.ndarray) -> None:
@@ -286,8 +297,15 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
             starts.append(len(index))
             index.extend(users.get(int(a), []))
         n = len(new_arcs)
-        h.addRows(n, np.full(n, -inf), arcs.capacity[new_arcs], len(index), np.array(starts, dtype=np.int32),
-                  np.array(index, dtype=np.int32), np.ones(len(index)))
+        h.addRows(
+            n,
+            np.full(n, -inf),
+            arcs.capacity[new_arcs],
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.ones(len(index)),
+        )
 
     def arc_load(x: np.ndarray) -> np.ndarray:
         load = np.zeros(arcs.n_arcs)
@@ -296,7 +314,8 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
                 load[counted] += v
         return load
 
-    add_columns([(k, p) for k, p in enumerate(_price(problem, problem.cost)) if p])
+    cheapest = _price(problem, problem.cost)
+    add_columns([(k, p) for k, p in enumerate(cheapest) if p])
     log: list[dict[str, float]] = []
     status = "Iteration limit"
     t0 = time.perf_counter()
@@ -310,8 +329,14 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
         x = np.asarray(sol.col_value)
         load = arc_load(x)
         violated = np.flatnonzero(finite & (row_of_arc < 0) & (load > arcs.capacity * (1 + 1e-9) + 1e-9))
-        entry = {"iteration": iteration, "objective": h.getInfo().objective_function_value, "columns": len(columns),
-                 "rows": n_dem + len(capped_rows), "new_rows": len(violated), "new_columns": 0}
+        entry = {
+            "iteration": iteration,
+            "objective": h.getInfo().objective_function_value,
+            "columns": len(columns),
+            "rows": n_dem + len(capped_rows),
+            "new_rows": len(violated),
+            "new_columns": 0,
+        }
         if len(violated):
             add_rows(violated)
             h.setOptionValue("simplex_strategy", 1)  # new rows keep the basis dual feasible: dual simplex
@@ -343,10 +368,79 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
     flows = [(k, p, float(v)) for (k, _), p, v in zip(columns, paths, x[n_dem:], strict=True)]
     served = problem.demand - x[:n_dem]
     objective = float(h.getInfo().objective_function_value)
-    return Solution(status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log)
+    return Solution(status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log, cheapest)
 
 
 # --------------------------------------------------------------------------- the API
+
+
+def schedule_check(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> pd.DataFrame:
+    """Model the door-to-door time of each reported schedule (cheapest route, capacities ignored).
+
+    Returns one row per schedule with the reported range, the modelled days (split into moving
+    and dwell time: dwell is the time spent inside nodes and on transfers) and the route.
+    """
+    cost = arcs.cost(scenario.parameter("value_of_time"))
+    cindex = {c: i for i, c in enumerate(COMMODITIES)}
+    rows = []
+    for s in scenario.schedules:
+        c = cindex[s.commodity]
+        o, d = s.origin, s.destination
+        path = None
+        if o in graph and d in graph:
+            router = _Router(arcs, arcs.allows[c], cost[c])
+            (path,) = router.paths(
+                np.array([arcs.node_index[in_node(graph, o)]]), np.array([arcs.node_index[out_node(graph, d)]])
+            )
+        if path is None:
+            moving = dwell = math.nan
+            route: list[str] = []
+        else:
+            is_dwell = arcs.dwell[path]
+            moving = float(arcs.time_h[path][~is_dwell].sum()) / 24
+            dwell = float(arcs.time_h[path][is_dwell].sum()) / 24
+            route = [arcs.nodes[arcs.tail[path[0]]], *(arcs.nodes[arcs.head[a]] for a in path)]
+            route = [n for n in route if not n.endswith(":out")]
+        total = moving + dwell
+        lo, hi = s.days
+        verdict = (
+            "unreachable"
+            if math.isnan(total)
+            else "within"
+            if lo <= total <= hi
+            else "slower"
+            if total > hi
+            else "faster"
+        )
+        rows.append(
+            {
+                "origin": o,
+                "destination": d,
+                "commodity": s.commodity,
+                "reported_min": lo,
+                "reported_max": hi,
+                "modelled_days": total,
+                "moving_days": moving,
+                "dwell_days": dwell,
+                "verdict": verdict,
+                "route": route,
+                "source_url": s.source_url,
+            }
+        )
+    columns = [
+        "origin",
+        "destination",
+        "commodity",
+        "reported_min",
+        "reported_max",
+        "modelled_days",
+        "moving_days",
+        "dwell_days",
+        "verdict",
+        "route",
+        "source_url",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -> pd.DataFrame:
@@ -371,6 +465,13 @@ def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -
     used = acc_x > 0
     time_h[used] = acc_t[used] / acc_x[used]
     cost[used] = acc_c[used] / acc_x[used]
+    for k in np.flatnonzero(~used):  # nothing served: report the cheapest route, if there is one
+        path = sol.cheapest[k]
+        if path:
+            time_h[k] = arcs.time_h[path].sum()
+            cost[k] = problem.cost[problem.commodity[k], path].sum()
+            route[k] = [arcs.nodes[arcs.tail[path[0]]], *(arcs.nodes[arcs.head[a]] for a in path)]
+    od["reachable"] = [bool(p) for p in sol.cheapest]
     od["time_h"] = time_h
     od["time_days"] = time_h / 24.0
     od["cost_usd_per_unit"] = cost
@@ -400,7 +501,9 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
         ``"aon"`` or ``"system-optimal"``.
     """
     if method not in METHODS:
-        raise ScenarioError(f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}")
+        raise ScenarioError(
+            f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}"
+        )
     graph = build_network(geodata, scenario)
     check_demand_nodes(graph, geodata, scenario)
     arcs = arcs_from_graph(graph)
@@ -422,4 +525,5 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
         },
         log=sol.log,
         graph=graph,
+        schedules=schedule_check(arcs, graph, scenario),
     )

@@ -90,11 +90,11 @@ def flag_bottlenecks(
             "direction": arcs.direction,
             "flow": flow,
             "capacity": arcs.capacity,
-            "price": result.shadow_price,
+            "shadow_price": result.shadow_price,
         }
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["util"] = np.where(np.isfinite(frame["capacity"]), frame["flow"] / frame["capacity"], math.nan)
+        frame["utilization"] = np.where(np.isfinite(frame["capacity"]), frame["flow"] / frame["capacity"], math.nan)
     edges = geodata.edges.copy()
     nodes = geodata.nodes.copy()
     for gdf in (edges, nodes):
@@ -109,7 +109,7 @@ def flag_bottlenecks(
     for eid, group in edge_arcs.groupby("element", sort=False):
         fwd = group[group["direction"] == 1]
         rev = group[group["direction"] == -1]
-        busiest = group.loc[group["util"].fillna(-1).idxmax()]
+        busiest = group.loc[group["utilization"].fillna(-1).idxmax()]
         edges.loc[eid, ["active", "flow", "flow_forward", "flow_reverse"]] = [
             True,
             float(busiest["flow"]),
@@ -118,8 +118,8 @@ def flag_bottlenecks(
         ]
         edges.loc[eid, ["capacity_effective", "utilization", "shadow_price"]] = [
             float(busiest["capacity"]),
-            float(busiest["util"]),
-            float(group["price"].max()),
+            float(busiest["utilization"]),
+            float(group["shadow_price"].max()),
         ]
     node_arcs = frame[frame["direction"] == 0].set_index("element")
     active_nodes = {n for n in (result.graph.nodes if result.graph is not None else []) if not str(n).endswith(":out")}
@@ -137,7 +137,11 @@ def flag_bottlenecks(
         nodes.loc[nid, "flow"] = float(row["flow"])
         nodes.loc[nid, "flow_forward"] = float(row["flow"])
         if math.isfinite(cap):
-            nodes.loc[nid, ["capacity_effective", "utilization", "shadow_price"]] = [cap, float(row["util"]), float(row["price"])]
+            nodes.loc[nid, ["capacity_effective", "utilization", "shadow_price"]] = [
+                cap,
+                float(row["utilization"]),
+                float(row["shadow_price"]),
+            ]
     for gdf in (edges, nodes):
         gdf["severity"] = [
             classify(u, p, threshold=threshold) for u, p in zip(gdf["utilization"], gdf["shadow_price"], strict=True)
@@ -146,7 +150,12 @@ def flag_bottlenecks(
         gdf["reason"] = [
             _reason(s, f, c, u or "", p)
             for s, f, c, u, p in zip(
-                gdf["severity"], gdf["flow"], gdf["capacity_effective"], gdf["capacity_unit"], gdf["shadow_price"], strict=True
+                gdf["severity"],
+                gdf["flow"],
+                gdf["capacity_effective"],
+                gdf["capacity_unit"],
+                gdf["shadow_price"],
+                strict=True,
             )
         ]
     for gdf in (edges, nodes):

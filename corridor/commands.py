@@ -36,8 +36,14 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _scenario_args(p: argparse.ArgumentParser, *, methods: tuple[str, ...] = ("aon", "system-optimal")) -> None:
-    p.add_argument("--scenario", default="baseline-2024", help="scenario name in geodata/scenarios/ or a .toml path (default: baseline-2024)")
-    p.add_argument("--method", default="system-optimal", choices=methods, help="assignment method (default: system-optimal)")
+    p.add_argument(
+        "--scenario",
+        default="baseline-2024",
+        help="scenario name in geodata/scenarios/ or a .toml path (default: baseline-2024)",
+    )
+    p.add_argument(
+        "--method", default="system-optimal", choices=methods, help="assignment method (default: system-optimal)"
+    )
 
 
 @command(
@@ -49,7 +55,12 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
     _scenario_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
     p.add_argument("--top", type=int, default=10, help="how many bottlenecks the table lists (default: 10)")
-    p.add_argument("--threshold", type=float, default=None, help="utilisation that flags a bottleneck (default: the scenario's, 0.9)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="utilisation that flags a bottleneck (default: the scenario's, 0.9)",
+    )
 
 
 @_analyze_args.handler

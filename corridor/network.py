@@ -48,7 +48,8 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
     """The scenario's network as a MultiDiGraph (see the module docstring for its shape).
 
     Each arc has ``element`` (the edge or node id it stands for), ``kind`` ("edge" or "node"),
-    ``direction`` (+1 from→to, -1 to→from, 0 inside a node), ``commodities`` (frozenset),
+    ``direction`` (+1 from→to, -1 to→from, 0 inside a node), ``dwell`` (time spent in a node or
+    on a transfer rather than moving), ``commodities`` (frozenset),
     ``counts`` (commodities that use up its capacity), ``capacity`` (inf if none), ``time_h``,
     ``tariff_usd`` and ``length_km``.
     """
@@ -60,7 +61,9 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
         g.add_node(nid, id=nid, side="in", name=n["name"], kind=n["kind"], lon=n.geometry.x, lat=n.geometry.y)
         cap, dwell = _num(n["capacity"]), _num(n["dwell_h"], 0.0)
         if not math.isnan(cap) or dwell > 0:
-            g.add_node(f"{nid}:out", id=nid, side="out", name=n["name"], kind=n["kind"], lon=n.geometry.x, lat=n.geometry.y)
+            g.add_node(
+                f"{nid}:out", id=nid, side="out", name=n["name"], kind=n["kind"], lon=n.geometry.x, lat=n.geometry.y
+            )
             counts = frozenset((n["commodities"] or "").split(";")) - {""} if not math.isnan(cap) else frozenset()
             g.add_edge(
                 nid,
@@ -75,6 +78,7 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
                 time_h=dwell,
                 tariff_usd=0.0,
                 length_km=0.0,
+                dwell=True,
             )
     for eid, e in edges[edges["active"]].iterrows():
         a, b = e["from_id"], e["to_id"]
@@ -91,7 +95,16 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
         comms = frozenset(e["commodities"].split(";"))
         cap = float(e["capacity"])
         rev = _num(e["capacity_reverse"], cap)
-        common = dict(element=eid, kind="edge", commodities=comms, counts=comms, time_h=time_h, tariff_usd=tariff, length_km=length)
+        common = dict(
+            element=eid,
+            kind="edge",
+            commodities=comms,
+            counts=comms,
+            time_h=time_h,
+            tariff_usd=tariff,
+            length_km=length,
+            dwell=e["mode"] == "transfer",
+        )
         g.add_edge(out_node(g, a), in_node(g, b), key=f"{eid}:+", direction=1, capacity=cap, **common)
         if not bool(e["directed"]):
             g.add_edge(out_node(g, b), in_node(g, a), key=f"{eid}:-", direction=-1, capacity=rev, **common)
@@ -102,8 +115,8 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
 class Arcs:
     """The network as arrays, for the solvers (one row per arc of the MultiDiGraph).
 
-    ``resource[i]`` is the index of arc i's capacity constraint (-1: uncapacitated); a resource
-    is one arc, so ``capacity[resource]`` is its limit. ``allows[c, i]`` says whether commodity
+    Each finite ``capacity[i]`` limits the flow of the commodities that use it up on arc i:
+    ``allows[c, i]`` says whether commodity
     ``COMMODITIES[c]`` may use arc i and ``counts[c, i]`` whether it uses up its capacity.
     """
 
@@ -118,6 +131,7 @@ class Arcs:
     time_h: np.ndarray
     tariff: np.ndarray
     length_km: np.ndarray
+    dwell: np.ndarray
     allows: np.ndarray
     counts: np.ndarray
 
@@ -159,6 +173,7 @@ def arcs_from_graph(g: nx.MultiDiGraph) -> Arcs:
         time_h=np.array([d["time_h"] for *_, d in rows], dtype=float),
         tariff=np.array([d["tariff_usd"] for *_, d in rows], dtype=float),
         length_km=np.array([d["length_km"] for *_, d in rows], dtype=float),
+        dwell=np.array([d["dwell"] for *_, d in rows], dtype=bool),
         allows=allows,
         counts=counts,
     )

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import folium
     from branca.element import Element
 
-__all__ = ["MissingAssetError", "VENDOR_DIR", "inline_assets", "render_offline", "stable_ids"]
+__all__ = ["VENDOR_DIR", "MissingAssetError", "inline_assets", "render_offline", "stable_ids"]
 
 VENDOR_DIR = Path(__file__).resolve().parent / "_vendor"
 

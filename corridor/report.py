@@ -17,14 +17,28 @@ from .geodata import Geodata
 __all__ = ["bottleneck_table", "data_version", "result_document", "text_report"]
 
 _RANK = {"over-capacity": 4, "binding": 3, "near-capacity": 2, "busy": 1, "ok": 0}
-_ITEM_FIELDS = ("id", "name", "flow", "capacity", "capacity_unit", "utilization", "bottleneck", "severity", "shadow_price")
+_ITEM_FIELDS = (
+    "id",
+    "name",
+    "flow",
+    "capacity",
+    "capacity_unit",
+    "utilization",
+    "bottleneck",
+    "severity",
+    "shadow_price",
+)
 
 
 def data_version(geodata: Geodata) -> str:
     """Short SHA-256 of the geodata files (nodes, edges, scenarios), to stamp results with."""
     digest = hashlib.sha256()
     root = geodata.path
-    files = [root] if root.is_file() else sorted([*root.glob("*.geojson"), *root.glob("*.gpkg"), *root.glob("scenarios/*.toml")])
+    files = (
+        [root]
+        if root.is_file()
+        else sorted([*root.glob("*.geojson"), *root.glob("*.gpkg"), *root.glob("scenarios/*.toml")])
+    )
     for path in files:
         if path.name == "basemap.geojson":
             continue
@@ -66,8 +80,24 @@ def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.Dat
                     "source_year": r["source_year"],
                 }
             )
-    table = pd.DataFrame(rows, columns=["layer", "id", "name", "type", "flow", "capacity", "capacity_unit", "utilization",
-                                        "shadow_price", "severity", "reason", "source_url", "source_year"])
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "layer",
+            "id",
+            "name",
+            "type",
+            "flow",
+            "capacity",
+            "capacity_unit",
+            "utilization",
+            "shadow_price",
+            "severity",
+            "reason",
+            "source_url",
+            "source_year",
+        ],
+    )
     if table.empty:
         return table
     table["rank"] = table["severity"].map(_RANK)
@@ -78,9 +108,14 @@ def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.Dat
 def _items(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     out = []
     for fid, r in gdf.sort_index().iterrows():
-        item = {k: _clean(r[k]) for k in ("name", "flow", "capacity_unit", "utilization", "bottleneck", "severity", "shadow_price")}
+        item = {
+            k: _clean(r[k])
+            for k in ("name", "flow", "capacity_unit", "utilization", "bottleneck", "severity", "shadow_price")
+        }
         item = {"id": fid, **item, "capacity": _clean(r["capacity_effective"])}
-        item.update({k: _clean(r[k]) for k in ("active", "flow_forward", "flow_reverse", "reason", "source_url", "source_year")})
+        item.update(
+            {k: _clean(r[k]) for k in ("active", "flow_forward", "flow_reverse", "reason", "source_url", "source_year")}
+        )
         out.append({k: item[k] for k in (*_ITEM_FIELDS, *(k for k in item if k not in _ITEM_FIELDS))})
     return out
 
@@ -101,12 +136,17 @@ def result_document(
             "demand": _clean(r["demand"]),
             "served": _clean(r["served"]),
             "unserved": _clean(r["unserved"]),
+            "reachable": bool(r["reachable"]),
             "time_days": _clean(r["time_days"]),
             "cost_usd_per_unit": _clean(r["cost_usd_per_unit"]),
             "route": list(r["route"]),
         }
         for _, r in result.od.iterrows()
     ]
+    schedules = []
+    if result.schedules is not None:
+        for _, r in result.schedules.iterrows():
+            schedules.append({k: (list(v) if k == "route" else _clean(v)) for k, v in r.items()})
     return {
         "scenario": result.scenario,
         "year": result.year,
@@ -121,8 +161,11 @@ def result_document(
             "bottleneck_threshold": edges.attrs.get("threshold"),
         },
         "totals": totals,
-        "bottlenecks": [{k: _clean(v) for k, v in row.items()} for row in bottleneck_table(nodes, edges).to_dict("records")],
+        "bottlenecks": [
+            {k: _clean(v) for k, v in row.items()} for row in bottleneck_table(nodes, edges).to_dict("records")
+        ],
         "od": od,
+        "schedules": schedules,
         "edges": _items(edges),
         "nodes": _items(nodes),
     }
@@ -153,12 +196,26 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
         lines.append("  none: every asset is below the threshold")
     lines += ["", "Origin → destination (served, door-to-door time of the main route)"]
     for o in doc["od"]:
-        days = f"{o['time_days']:.1f} d" if o["time_days"] is not None else "unreachable"
+        days = f"{o['time_days']:.1f} d" if o["reachable"] else "no route"
         lines.append(
-            f"  {o['origin']} → {o['destination']} [{o['commodity']}]: {o['served']:.2f} of {o['demand']:.2f} served, {days}"
+            f"  {o['origin']} → {o['destination']} [{o['commodity']}]: {o['served']:.2f} of {o['demand']:.2f}, {days}"
         )
+    if doc["schedules"]:
+        lines += ["", "Reported schedules vs the model (cheapest route; moving + dwell days)"]
+        for r in doc["schedules"]:
+            lo, hi = r["reported_min"], r["reported_max"]
+            reported = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+            if r["modelled_days"] is None:
+                lines.append(f"  {r['origin']} → {r['destination']}: reported {reported} d, model: no route")
+                continue
+            lines.append(
+                f"  {r['origin']} → {r['destination']}: reported {reported} d, model {r['modelled_days']:.1f} d "
+                f"({r['moving_days']:.1f} moving + {r['dwell_days']:.1f} dwell) → {r['verdict']}"
+            )
     lines.append("")
-    lines.append("Shadow price: cost saved (USD per unit and year) by one more unit of capacity; see `corridor analyze --help`.")
+    lines.append(
+        "Shadow price: cost saved (USD per unit and year) by one more unit of capacity; see `corridor analyze --help`."
+    )
     return "\n".join(lines)
 
 

@@ -29,6 +29,16 @@ A scenario file (``geodata/scenarios/<name>.toml``)::
     mode = "sea"
     factor = 0.75
     reason = "Caspian Sea level ..."
+
+    [[schedule]]                     # a reported door-to-door time to check the model against
+    origin = "altynkol"
+    destination = "alat-port"
+    days = [8, 10]                   # reported range (or one number)
+    source_url = "..."
+
+A scenario may start from another with ``extends = "target-2030"``: it inherits the other's
+demand (unless it lists its own), parameters, capacities, outages, derates and schedules, and
+adds its own.
 """
 
 from __future__ import annotations
@@ -46,16 +56,17 @@ from . import schema
 from ._errors import ScenarioError
 from .geodata import Geodata
 
-__all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "apply_scenario", "list_scenarios", "load_scenario"]
+__all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "Schedule", "apply_scenario", "list_scenarios", "load_scenario"]
 
 #: Parameters a scenario may set under ``[parameters]``; the defaults are documented assumptions.
 DEFAULT_PARAMETERS: dict[str, Any] = {
     # USD per unit per hour in transit (freight: inventory and schedule cost of ~USD 0.5/t/h, an assumption
     # between the inventory cost of containerised goods and shippers' stated values of time).
     "value_of_time": {"freight": 0.5, "oil": 0.05, "electricity": 0.0, "data": 0.0},
-    # Cost of a unit of demand left unserved (it takes another route outside the model): freight ≈ the extra cost of
-    # the all-sea route via Suez or of the Northern route per tonne (assumption); oil ≈ rail/tanker alternatives.
-    "unserved_penalty": {"freight": 300.0, "oil": 100.0, "electricity": 200.0, "data": 1000.0},
+    # Cost of a unit of demand left unserved (USD per unit): set above the cost of every route in the network, so
+    # that the LP serves whatever the capacities allow. The shadow price of a capacity that leaves demand unserved
+    # is then this penalty less the route's cost: read it as "the value of carrying one more unit", not a tariff.
+    "unserved_penalty": {"freight": 1000.0, "oil": 500.0, "electricity": 1000.0, "data": 1000.0},
     # Utilisation at which an asset counts as a bottleneck (binding assets with a positive shadow price always do).
     "bottleneck_threshold": 0.9,
 }
@@ -74,6 +85,18 @@ class Demand:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """A reported door-to-door transit time between two nodes, in days (min, max)."""
+
+    origin: str
+    destination: str
+    commodity: str
+    days: tuple[float, float]
+    source_url: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A parsed, validated scenario (see the module docstring for the file format)."""
 
@@ -85,7 +108,9 @@ class Scenario:
     outages: tuple[str, ...] = ()
     derates: tuple[dict[str, Any], ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
+    schedules: tuple[Schedule, ...] = ()
     path: str = ""
+    extends: str = ""
 
     def parameter(self, name: str) -> Any:
         """A parameter's value: the scenario's own, merged over the defaults."""
@@ -130,16 +155,43 @@ def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"invalid TOML: {exc}", file=where, fix="repair the TOML syntax") from None
     scenario = _parse(doc, where)
+    if scenario.extends:
+        if scenario.extends == scenario.name:
+            raise ScenarioError(
+                "a scenario cannot extend itself", file=where, field="extends", fix="name another scenario"
+            )
+        parent = load_scenario(
+            scenario.extends if Path(scenario.extends).suffix != ".toml" else path.parent / scenario.extends, geodata
+        )
+        scenario = Scenario(
+            name=scenario.name,
+            year=scenario.year,
+            description=scenario.description,
+            demand=scenario.demand or parent.demand,
+            capacity={**parent.capacity, **scenario.capacity},
+            outages=parent.outages + scenario.outages,
+            derates=parent.derates + scenario.derates,
+            parameters={**parent.parameters, **scenario.parameters},
+            schedules=parent.schedules + scenario.schedules,
+            path=where,
+            extends=scenario.extends,
+        )
     _check_against(scenario, geodata, where)
     return scenario
 
 
-def _number(value: Any, where: str, entry: str, field_name: str, *, minimum: float = 0.0, strict: bool = False) -> float:
+def _number(
+    value: Any, where: str, entry: str, field_name: str, *, minimum: float = 0.0, strict: bool = False
+) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < minimum or (strict and value == minimum):
         rel = ">" if strict else ">="
         raise ScenarioError(
-            f"'{value}' is not a number {rel} {minimum:g}", file=where, feature=entry, field=field_name, fix="give a valid amount"
+            f"'{value}' is not a number {rel} {minimum:g}",
+            file=where,
+            feature=entry,
+            field=field_name,
+            fix="give a valid amount",
         )
     return float(value)
 
@@ -148,26 +200,46 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
     for key in ("name", "year"):
         if key not in doc:
             raise ScenarioError(f"missing top-level '{key}'", file=where, fix=f"add {key} = ... at the top of the file")
-    unknown = set(doc) - {"name", "year", "description", "parameters", "demand", "capacity", "outage", "derate"}
+    sections = (
+        "name",
+        "year",
+        "description",
+        "extends",
+        "parameters",
+        "demand",
+        "capacity",
+        "outage",
+        "derate",
+        "schedule",
+    )
+    unknown = set(doc) - set(sections)
     if unknown:
-        raise ScenarioError(
-            f"unknown section(s) {sorted(unknown)}", file=where, fix="use name, year, description, parameters, demand, capacity, outage, derate"
-        )
+        raise ScenarioError(f"unknown section(s) {sorted(unknown)}", file=where, fix=f"use {', '.join(sections)}")
     year = doc["year"]
     if not isinstance(year, int) or not 1990 <= year <= 2100:
-        raise ScenarioError(f"year '{year}' is not a plausible year", file=where, field="year", fix="give e.g. year = 2030")
+        raise ScenarioError(
+            f"year '{year}' is not a plausible year", file=where, field="year", fix="give e.g. year = 2030"
+        )
     params = doc.get("parameters", {})
     for key in params:
         if key not in DEFAULT_PARAMETERS:
             raise ScenarioError(
-                f"unknown parameter '{key}'", file=where, field="parameters", fix=f"use one of {', '.join(DEFAULT_PARAMETERS)}"
+                f"unknown parameter '{key}'",
+                file=where,
+                field="parameters",
+                fix=f"use one of {', '.join(DEFAULT_PARAMETERS)}",
             )
     demand = []
     for i, d in enumerate(doc.get("demand", [])):
         entry = f"demand #{i + 1}"
         missing = [k for k in ("origin", "destination", "commodity", "amount") if k not in d]
         if missing:
-            raise ScenarioError(f"missing {', '.join(missing)}", file=where, feature=entry, fix="give origin, destination, commodity, amount")
+            raise ScenarioError(
+                f"missing {', '.join(missing)}",
+                file=where,
+                feature=entry,
+                fix="give origin, destination, commodity, amount",
+            )
         demand.append(
             Demand(
                 origin=str(d["origin"]),
@@ -182,23 +254,65 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
     for i, c in enumerate(doc.get("capacity", [])):
         entry = f"capacity #{i + 1}"
         if "id" not in c or "capacity" not in c:
-            raise ScenarioError("needs 'id' and 'capacity'", file=where, feature=entry, fix="give id = ... and capacity = ...")
+            raise ScenarioError(
+                "needs 'id' and 'capacity'", file=where, feature=entry, fix="give id = ... and capacity = ..."
+            )
         capacity[str(c["id"])] = _number(c["capacity"], where, f"{entry} ({c['id']})", "capacity")
     outages = []
     for i, o in enumerate(doc.get("outage", [])):
         if "id" not in o:
-            raise ScenarioError("needs 'id'", file=where, feature=f"outage #{i + 1}", fix="give id = ... of a node or edge")
+            raise ScenarioError(
+                "needs 'id'", file=where, feature=f"outage #{i + 1}", fix="give id = ... of a node or edge"
+            )
         outages.append(str(o["id"]))
     derates = []
     for i, d in enumerate(doc.get("derate", [])):
         entry = f"derate #{i + 1}"
         keys = [k for k in ("mode", "kind", "id") if k in d]
         if len(keys) != 1 or "factor" not in d:
-            raise ScenarioError("needs 'factor' and one of 'mode', 'kind' or 'id'", file=where, feature=entry, fix="e.g. mode = \"sea\", factor = 0.8")
+            raise ScenarioError(
+                "needs 'factor' and one of 'mode', 'kind' or 'id'",
+                file=where,
+                feature=entry,
+                fix='e.g. mode = "sea", factor = 0.8',
+            )
         _number(d["factor"], where, entry, "factor", strict=True)
         if d["factor"] > 1:
-            raise ScenarioError(f"factor {d['factor']} > 1", file=where, feature=entry, field="factor", fix="a derate factor lies in (0, 1]")
+            raise ScenarioError(
+                f"factor {d['factor']} > 1",
+                file=where,
+                feature=entry,
+                field="factor",
+                fix="a derate factor lies in (0, 1]",
+            )
         derates.append(dict(d))
+    schedules = []
+    for i, d in enumerate(doc.get("schedule", [])):
+        entry = f"schedule #{i + 1}"
+        if "origin" not in d or "destination" not in d or "days" not in d:
+            raise ScenarioError(
+                "needs origin, destination and days", file=where, feature=entry, fix="e.g. days = [8, 10]"
+            )
+        days = d["days"] if isinstance(d["days"], list) else [d["days"], d["days"]]
+        if len(days) != 2:
+            raise ScenarioError(
+                "days must be one number or [min, max]",
+                file=where,
+                feature=entry,
+                field="days",
+                fix="e.g. days = [8, 10]",
+            )
+        lo, hi = (_number(v, where, entry, "days", strict=True) for v in days)
+        schedules.append(
+            Schedule(
+                str(d["origin"]),
+                str(d["destination"]),
+                str(d.get("commodity", "freight")),
+                (lo, hi),
+                str(d.get("source_url", "")),
+                str(d.get("note", "")),
+            )
+        )
     return Scenario(
         name=str(doc["name"]),
         year=year,
@@ -208,7 +322,9 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
         outages=tuple(outages),
         derates=tuple(derates),
         parameters=dict(params),
+        schedules=tuple(schedules),
         path=where,
+        extends=str(doc.get("extends", "")),
     )
 
 
@@ -229,13 +345,26 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
         known(d.origin, entry, "origin", set(nodes.index))
         known(d.destination, entry, "destination", set(nodes.index))
         if d.commodity not in units:
-            raise ScenarioError(f"unknown commodity '{d.commodity}'", file=where, feature=entry, field="commodity", fix=f"use one of {', '.join(units)}")
+            raise ScenarioError(
+                f"unknown commodity '{d.commodity}'",
+                file=where,
+                feature=entry,
+                field="commodity",
+                fix=f"use one of {', '.join(units)}",
+            )
         if d.commodity not in carried:
             raise ScenarioError(
-                f"no edge carries '{d.commodity}'", file=where, feature=entry, field="commodity", fix="add edges that carry it, or drop the demand"
+                f"no edge carries '{d.commodity}'",
+                file=where,
+                feature=entry,
+                field="commodity",
+                fix="add edges that carry it, or drop the demand",
             )
         if d.origin == d.destination:
             raise ScenarioError("origin equals destination", file=where, feature=entry, fix="give two different nodes")
+    for i, d in enumerate(s.schedules):
+        known(d.origin, f"schedule #{i + 1}", "origin", set(nodes.index))
+        known(d.destination, f"schedule #{i + 1}", "destination", set(nodes.index))
     for ref in s.capacity:
         known(ref, f"capacity '{ref}'", "id", ids)
     for ref in s.outages:
@@ -246,9 +375,21 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
         if "id" in d:
             known(str(d["id"]), entry, "id", ids)
         elif "mode" in d and d["mode"] not in modes:
-            raise ScenarioError(f"unknown mode '{d['mode']}'", file=where, feature=entry, field="mode", fix=f"use one of {', '.join(sorted(modes))}")
+            raise ScenarioError(
+                f"unknown mode '{d['mode']}'",
+                file=where,
+                feature=entry,
+                field="mode",
+                fix=f"use one of {', '.join(sorted(modes))}",
+            )
         elif "kind" in d and d["kind"] not in kinds:
-            raise ScenarioError(f"no node of kind '{d['kind']}'", file=where, feature=entry, field="kind", fix=f"use one of {', '.join(sorted(kinds))}")
+            raise ScenarioError(
+                f"no node of kind '{d['kind']}'",
+                file=where,
+                feature=entry,
+                field="kind",
+                fix=f"use one of {', '.join(sorted(kinds))}",
+            )
 
 
 def apply_scenario(geodata: Geodata, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:

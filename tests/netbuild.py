@@ -44,7 +44,9 @@ def make_geodata(
             extra.setdefault("commodities", "freight")
         props = {"id": nid, "name": nid, "kind": "junction", "country": "KAZ", "status": "operating"}
         props |= {"source_url": SRC, "source_year": 2024, **extra}
-        node_features.append({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": lonlat}})
+        node_features.append(
+            {"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": lonlat}}
+        )
     edge_features = []
     for spec in edges:
         spec = dict(spec)
@@ -69,13 +71,17 @@ def make_geodata(
             "source_year": 2024,
             **spec,
         }
-        edge_features.append({"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": coords}})
+        edge_features.append(
+            {"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": coords}}
+        )
     for name, feats in (("nodes", node_features), ("edges", edge_features)):
         (folder / f"{name}.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     return load_geodata(folder)
 
 
-def scenario(demand: list[tuple[str, str, float] | tuple[str, str, float, str]], *, year: int = 2024, **params: Any) -> Scenario:
+def scenario(
+    demand: list[tuple[str, str, float] | tuple[str, str, float, str]], *, year: int = 2024, **params: Any
+) -> Scenario:
     """A scenario with freight (or the given commodity) demand between node ids."""
     items = tuple(Demand(d[0], d[1], d[3] if len(d) > 3 else "freight", float(d[2])) for d in demand)
     return Scenario(name="test", year=year, description="", demand=items, parameters=params)

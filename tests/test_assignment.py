@@ -22,11 +22,11 @@ FREIGHT = COMMODITIES.index("freight")
 def triangle(tmp_path):
     """Two routes from A to B::
 
-        A ───────ab: tariff 1, cap 3──────▶ B
-         ╲                                 ▲
-          ac: tariff 1, cap 10     cb: tariff 2 (uncapped: 1000)
-            ╲                           ╱
-             ─────────▶ C ─────────────
+    A ───────ab: tariff 1, cap 3──────▶ B
+     ╲                                 ▲
+      ac: tariff 1, cap 10     cb: tariff 2 (uncapped: 1000)
+        ╲                           ╱
+         ─────────▶ C ─────────────
     """
     return make_geodata(
         tmp_path,
@@ -84,7 +84,7 @@ def test_node_capacity_binds(tmp_path):
     nodes, _ = flag_bottlenecks(g, r)
     assert nodes.loc["p", "flow"] == pytest.approx(4.0)
     assert nodes.loc["p", "severity"] == "binding"
-    assert nodes.loc["p", "shadow_price"] == pytest.approx(300.0 - 2.0 - 0.5 * 24, abs=0.05)
+    assert nodes.loc["p", "shadow_price"] == pytest.approx(1000.0 - 2.0 - 0.5 * 24, abs=0.05)
     assert r.od.loc[0, "unserved"] == pytest.approx(1.0)
     assert r.od.loc[0, "time_h"] == pytest.approx(24.0)
 
@@ -99,7 +99,15 @@ def test_commodities_never_mix(tmp_path):
         tmp_path,
         {"a": (0, 0), "b": (1, 0)},
         [
-            {"id": "pipe", "a": "a", "b": "b", "mode": "pipeline", "commodities": "oil", "capacity": 50.0, "directed": True},
+            {
+                "id": "pipe",
+                "a": "a",
+                "b": "b",
+                "mode": "pipeline",
+                "commodities": "oil",
+                "capacity": 50.0,
+                "directed": True,
+            },
             {"id": "rail", "a": "a", "b": "b", "capacity": 2.0, "tariff_usd": 5.0},
         ],
     )
@@ -192,8 +200,12 @@ def _arc_form_objective(problem) -> float:
             row[i * m + a] = float(arcs.counts[problem.commodity[i], a])
         a_ub.append(row)
         b_ub.append(arcs.capacity[a])
-    bounds = [(0, None if arcs.allows[problem.commodity[i], a] else 0) for i in range(k) for a in range(m)] + [(0, None)] * k
-    res = scipy.optimize.linprog(c, A_ub=a_ub or None, b_ub=b_ub or None, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    bounds = [(0, None if arcs.allows[problem.commodity[i], a] else 0) for i in range(k) for a in range(m)] + [
+        (0, None)
+    ] * k
+    res = scipy.optimize.linprog(
+        c, A_ub=a_ub or None, b_ub=b_ub or None, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
+    )
     assert res.status == 0
     return float(res.fun)
 
