@@ -23,7 +23,7 @@ from corridor.network import COMMODITIES, Arcs
 def synthetic(n_arcs: int, n_od: int, *, seed: int = 1, load: float = 1.0) -> Problem:
     """A grid network with about ``n_arcs`` directed arcs and ``n_od`` freight OD pairs."""
     rng = np.random.default_rng(seed)
-    side = max(3, int(round((n_arcs / 4) ** 0.5)))
+    side = max(3, round((n_arcs / 4) ** 0.5))
     xs, ys = np.meshgrid(np.arange(side), np.arange(side))
     lon = 50 + xs.ravel() * 0.1 + rng.normal(0, 0.02, side * side)
     lat = 40 + ys.ravel() * 0.1 + rng.normal(0, 0.02, side * side)
@@ -102,7 +102,8 @@ def main() -> None:
                 if sol.log:
                     notes += f", {len(sol.log)} CG iterations, {len(sol.columns)} columns"
                 print(
-                    f"{problem.arcs.n_arcs:>8} {len(problem.demand):>6} {load:>5} {method:<15} {seconds:>9.3f} {peak:>9.1f}  {notes}",
+                    f"{problem.arcs.n_arcs:>8} {len(problem.demand):>6} {load:>5} {method:<15} "
+                    f"{seconds:>9.3f} {peak:>9.1f}  {notes}",
                     flush=True,
                 )
 

@@ -186,7 +186,8 @@ def check_demand_nodes(g: nx.MultiDiGraph, geodata: Geodata, scenario: Scenario)
             if ref not in g:
                 n = geodata.nodes.loc[ref]
                 raise ScenarioError(
-                    f"node '{ref}' is not in service in {scenario.year} (status {n['status']}, start {n['start_year']})",
+                    f"node '{ref}' is not in service in {scenario.year} "
+                    f"(status {n['status']}, start {n['start_year']})",
                     file=scenario.path,
                     feature=f"demand #{i + 1}",
                     field=field_name,

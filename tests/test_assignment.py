@@ -41,7 +41,7 @@ def triangle(tmp_path):
 
 def test_system_optimal_splits_over_capacity(triangle):
     r = assign(triangle, scenario([("a", "b", 5.0)]))
-    nodes, edges = flag_bottlenecks(triangle, r)
+    _, edges = flag_bottlenecks(triangle, r)
     assert edges.loc["ab", "flow"] == pytest.approx(3.0)
     assert edges.loc["ac", "flow"] == pytest.approx(2.0)
     # one more unit on ab moves a unit from the 3-USD route to the 1-USD route

@@ -92,7 +92,7 @@ def test_missing_asset_raises() -> None:
 
 def test_missing_stylesheet_raises() -> None:
     html = '<link rel="stylesheet" href="//example.invalid/x.css"/>'
-    with pytest.raises(MissingAssetError, match="example.invalid"):
+    with pytest.raises(MissingAssetError, match=r"example\.invalid"):
         inline_assets(html)
 
 
