@@ -159,12 +159,13 @@ def build_problem(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> tup
     return problem, rows
 
 
-def _price(problem: Problem, weights: np.ndarray) -> list[list[int] | None]:
-    """Shortest path per demand row on per-commodity arc weights ``weights[c, a]``."""
+def _price(problem: Problem, weights: np.ndarray, *, blocked: np.ndarray | None = None) -> list[list[int] | None]:
+    """Shortest path per demand row on per-commodity arc weights ``weights[c, a]``, avoiding ``blocked`` arcs."""
     paths: list[list[int] | None] = [None] * len(problem.demand)
     for c in np.unique(problem.commodity):
         rows = np.flatnonzero(problem.commodity == c)
-        router = _Router(problem.arcs, problem.arcs.allows[c], weights[c])
+        allowed = problem.arcs.allows[c] if blocked is None else problem.arcs.allows[c] & ~blocked
+        router = _Router(problem.arcs, allowed, weights[c])
         for k, p in zip(rows, router.paths(problem.origin[rows], problem.destination[rows]), strict=True):
             paths[k] = p
     return paths
@@ -186,6 +187,7 @@ class Solution:
     columns: list[tuple[int, list[int], float]]  # (demand row, arc path, flow)
     log: list[dict[str, float]]
     cheapest: list[list[int] | None]  # each demand's cheapest path with capacities ignored (None: unreachable)
+    expansion: np.ndarray | None = None  # capacity bought per expansion group (MasterLP with an Expansion)
 
 
 def _loads(problem: Problem, columns: list[tuple[int, list[int], float]]) -> np.ndarray:
@@ -225,63 +227,83 @@ def new_highs() -> Any:
     return h
 
 
-def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_iterations: int = 1000) -> Solution:
-    """Least-cost flow within capacities by column and row generation on a HiGHS master LP.
+@dataclass(frozen=True)
+class Expansion:
+    """Capacity that may be bought: arc ``a`` belongs to group ``group[a]`` (-1: fixed), and one unit of
+    extra capacity for a group costs ``cost[g]`` (it adds to every arc of the group, e.g. both directions)."""
 
-    The master holds one row per demand and a capacity row only for arcs whose capacity the
-    current solution would exceed (rows are added as they are needed and never dropped: an arc
-    without a row provably has a zero dual). Each round re-solves the master from its last basis,
-    adds the violated capacity rows, then prices new path columns by shortest paths on the
-    dual-adjusted costs. It stops when no row is violated and no column has a negative reduced cost.
+    group: np.ndarray
+    cost: np.ndarray
+
+
+class MasterLP:
+    """The path-based master LP of the capacity-constrained assignment, kept between solves.
+
+    Rows: one per demand (served + unserved = demand) and, added lazily, one per arc whose capacity
+    the current solution would exceed (an arc without a row provably has a zero dual). Columns: one
+    unserved slack per demand, path columns added by pricing, and optional capacity expansions.
+    :meth:`solve` re-solves from the last basis, so repeated solves (N-1: block an arc, solve,
+    unblock) reuse the model instead of rebuilding it.
     """
-    import highspy
 
-    arcs = problem.arcs
-    n_dem = len(problem.demand)
-    h = new_highs()
-    h.setOptionValue("presolve", "off")  # keep the basis between re-solves
-    inf = highspy.kHighsInf
-    empty_i, empty_v = np.array([], dtype=np.int32), np.array([], dtype=float)
-    h.addRows(n_dem, problem.demand, problem.demand, 0, np.zeros(n_dem, dtype=np.int32), empty_i, empty_v)
-    ones = np.arange(n_dem, dtype=np.int32)
-    h.addCols(n_dem, problem.penalty, np.zeros(n_dem), np.full(n_dem, inf), n_dem, ones, ones, np.ones(n_dem))
+    def __init__(self, problem: Problem, *, expansion: Expansion | None = None) -> None:
+        import highspy
 
-    row_of_arc = np.full(arcs.n_arcs, -1, dtype=np.int64)
-    capped_rows: list[int] = []  # arc of each capacity row, in row order
-    columns: list[tuple[int, np.ndarray]] = []  # (demand row, arcs of the path that use up capacity)
-    paths: list[list[int]] = []
-    users: dict[int, list[int]] = {}  # arc -> master columns whose path uses up its capacity
-    seen: set[tuple[int, tuple[int, ...]]] = set()
-    finite = np.isfinite(arcs.capacity)
+        self.problem = problem
+        self.arcs = arcs = problem.arcs
+        self.n_dem = n_dem = len(problem.demand)
+        self.expansion = expansion
+        self._inf = inf = highspy.kHighsInf
+        self.h = h = new_highs()
+        h.setOptionValue("presolve", "off")  # keep the basis between re-solves
+        zero_i, empty_i, empty_v = np.zeros(n_dem, dtype=np.int32), np.array([], dtype=np.int32), np.array([])
+        h.addRows(n_dem, problem.demand, problem.demand, 0, zero_i, empty_i, empty_v)
+        ones = np.arange(n_dem, dtype=np.int32)
+        h.addCols(n_dem, problem.penalty, np.zeros(n_dem), np.full(n_dem, inf), n_dem, ones, ones, np.ones(n_dem))
+        self.n_fixed_cols = n_dem
+        if expansion is not None:
+            n = len(expansion.cost)
+            h.addCols(n, expansion.cost, np.zeros(n), np.full(n, inf), 0, np.zeros(n, dtype=np.int32), empty_i, empty_v)
+            self.n_fixed_cols += n
+        self.finite = np.isfinite(arcs.capacity)
+        self.row_of_arc = np.full(arcs.n_arcs, -1, dtype=np.int64)
+        self.capped_rows: list[int] = []  # arc of each capacity row, in row order
+        self.columns: list[tuple[int, np.ndarray]] = []  # (demand row, arcs of the path that use up capacity)
+        self.paths: list[list[int]] = []
+        self.users: dict[int, list[int]] = {}  # arc -> columns whose path uses up its capacity
+        self.seen: set[tuple[int, tuple[int, ...]]] = set()
+        self.cheapest = _price(problem, problem.cost)
+        self._add_columns([(k, p) for k, p in enumerate(self.cheapest) if p])
 
-    def add_columns(new: list[tuple[int, list[int]]]) -> int:
+    def _add_columns(self, new: list[tuple[int, list[int]]]) -> int:
+        problem, arcs = self.problem, self.arcs
         starts, index, value, cost = [], [], [], []
         for k, path in new:
             sig = (k, tuple(path))
-            if sig in seen:
+            if sig in self.seen:
                 continue
-            seen.add(sig)
+            self.seen.add(sig)
             c = problem.commodity[k]
             p = np.asarray(path, dtype=np.int64)
-            counted = p[arcs.counts[c, p] & finite[p]]
-            col = n_dem + len(columns)
+            counted = p[arcs.counts[c, p] & self.finite[p]]
+            col = self.n_fixed_cols + len(self.columns)
             for a in counted:
-                users.setdefault(int(a), []).append(col)
-            rows = row_of_arc[counted]
+                self.users.setdefault(int(a), []).append(col)
+            rows = self.row_of_arc[counted]
             rows = rows[rows >= 0]
             starts.append(len(index))
             index.extend([k, *rows.tolist()])
             value.extend([1.0] * (1 + len(rows)))
             cost.append(problem.cost[c, p].sum())
-            columns.append((k, counted))
-            paths.append(path)
+            self.columns.append((k, counted))
+            self.paths.append(path)
         if cost:
             n = len(cost)
-            h.addCols(
+            self.h.addCols(
                 n,
                 np.array(cost),
                 np.zeros(n),
-                np.full(n, inf),
+                np.full(n, self._inf),
                 len(index),
                 np.array(starts, dtype=np.int32),
                 np.array(index, dtype=np.int32),
@@ -289,86 +311,126 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
             )
         return len(cost)
 
-    def add_rows(new_arcs: np.ndarray) -> None:
-        starts, index = [], []
+    def _add_rows(self, new_arcs: np.ndarray) -> None:
+        starts, index, value = [], [], []
         for a in new_arcs:
-            row_of_arc[a] = n_dem + len(capped_rows)
-            capped_rows.append(int(a))
+            self.row_of_arc[a] = self.n_dem + len(self.capped_rows)
+            self.capped_rows.append(int(a))
             starts.append(len(index))
-            index.extend(users.get(int(a), []))
+            cols = self.users.get(int(a), [])
+            index.extend(cols)
+            value.extend([1.0] * len(cols))
+            if self.expansion is not None and self.expansion.group[a] >= 0:
+                index.append(self.n_dem + int(self.expansion.group[a]))
+                value.append(-1.0)
         n = len(new_arcs)
-        h.addRows(
+        self.h.addRows(
             n,
-            np.full(n, -inf),
-            arcs.capacity[new_arcs],
+            np.full(n, -self._inf),
+            self.arcs.capacity[new_arcs],
             len(index),
             np.array(starts, dtype=np.int32),
             np.array(index, dtype=np.int32),
-            np.ones(len(index)),
+            np.array(value),
         )
 
-    def arc_load(x: np.ndarray) -> np.ndarray:
-        load = np.zeros(arcs.n_arcs)
-        for (_, counted), v in zip(columns, x[n_dem:], strict=True):
+    def _load(self, x: np.ndarray) -> np.ndarray:
+        load = np.zeros(self.arcs.n_arcs)
+        for (_, counted), v in zip(self.columns, x[self.n_fixed_cols :], strict=True):
             if v > 0:
                 load[counted] += v
         return load
 
-    cheapest = _price(problem, problem.cost)
-    add_columns([(k, p) for k, p in enumerate(cheapest) if p])
-    log: list[dict[str, float]] = []
-    status = "Iteration limit"
-    t0 = time.perf_counter()
-    for iteration in range(1, max_iterations + 1):
-        h.run()
-        model_status = h.modelStatusToString(h.getModelStatus())
-        if model_status != "Optimal":
-            status = model_status
-            break
-        sol = h.getSolution()
-        x = np.asarray(sol.col_value)
-        load = arc_load(x)
-        violated = np.flatnonzero(finite & (row_of_arc < 0) & (load > arcs.capacity * (1 + 1e-9) + 1e-9))
-        entry = {
-            "iteration": iteration,
-            "objective": h.getInfo().objective_function_value,
-            "columns": len(columns),
-            "rows": n_dem + len(capped_rows),
-            "new_rows": len(violated),
-            "new_columns": 0,
-        }
-        if len(violated):
-            add_rows(violated)
-            h.setOptionValue("simplex_strategy", 1)  # new rows keep the basis dual feasible: dual simplex
+    def _capacity(self, x: np.ndarray) -> np.ndarray:
+        cap = self.arcs.capacity.copy()
+        if self.expansion is not None:
+            g = self.expansion.group
+            extra = x[self.n_dem : self.n_fixed_cols]
+            cap[g >= 0] += extra[g[g >= 0]]
+        return cap
+
+    def solve(
+        self, *, blocked: np.ndarray | None = None, tolerance: float = 1e-9, max_iterations: int = 1000
+    ) -> Solution:
+        """Optimise by row and column generation; ``blocked`` arcs (bool mask) carry no flow in this solve."""
+        h, problem, arcs, n_dem = self.h, self.problem, self.arcs, self.n_dem
+        fixed = np.array([], dtype=np.int32)
+        if blocked is not None and blocked.any():
+            fixed = np.array(
+                [self.n_fixed_cols + j for j, p in enumerate(self.paths) if blocked[p].any()], dtype=np.int32
+            )
+            if len(fixed):
+                h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.zeros(len(fixed)))
+            h.setOptionValue("simplex_strategy", 1)
+        log: list[dict[str, float]] = []
+        status = "Iteration limit"
+        t0 = time.perf_counter()
+        for iteration in range(1, max_iterations + 1):
+            h.run()
+            model_status = h.modelStatusToString(h.getModelStatus())
+            if model_status != "Optimal":
+                status = model_status
+                break
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value)
+            load = self._load(x)
+            over = load > self._capacity(x) * (1 + 1e-9) + 1e-9
+            violated = np.flatnonzero(self.finite & (self.row_of_arc < 0) & over)
+            entry = {
+                "iteration": iteration,
+                "objective": h.getInfo().objective_function_value,
+                "columns": len(self.columns),
+                "rows": n_dem + len(self.capped_rows),
+                "new_rows": len(violated),
+                "new_columns": 0,
+            }
+            if len(violated):
+                self._add_rows(violated)
+                h.setOptionValue("simplex_strategy", 1)  # new rows keep the basis dual feasible: dual simplex
+                entry["seconds"] = time.perf_counter() - t0
+                log.append(entry)
+                continue
+            y = np.asarray(sol.row_dual)
+            arc_dual = np.zeros(arcs.n_arcs)
+            arc_dual[self.capped_rows] = y[n_dem:]
+            weights = np.maximum(problem.cost - arc_dual[None, :] * arcs.counts, 0.0)  # duals of <= rows are <= 0
+            scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
+            new = [
+                (k, p)
+                for k, p in enumerate(_price(problem, weights, blocked=blocked))
+                if p is not None and weights[problem.commodity[k], p].sum() - y[k] < -tolerance * scale
+            ]
+            entry["new_columns"] = self._add_columns(new) if new else 0
+            h.setOptionValue("simplex_strategy", 4)  # new columns keep the basis primal feasible: primal simplex
             entry["seconds"] = time.perf_counter() - t0
             log.append(entry)
-            continue
+            if entry["new_columns"] == 0:
+                status = "Optimal"
+                break
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
         y = np.asarray(sol.row_dual)
         arc_dual = np.zeros(arcs.n_arcs)
-        arc_dual[capped_rows] = y[n_dem:]
-        weights = np.maximum(problem.cost - arc_dual[None, :] * arcs.counts, 0.0)  # duals of <= rows are <= 0
-        scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
-        new = [
-            (k, p)
-            for k, p in enumerate(_price(problem, weights))
-            if p is not None and weights[problem.commodity[k], p].sum() - y[k] < -tolerance * scale
+        arc_dual[self.capped_rows] = y[n_dem:]
+        flows = [
+            (k, p, float(v)) for (k, _), p, v in zip(self.columns, self.paths, x[self.n_fixed_cols :], strict=True)
         ]
-        entry["new_columns"] = add_columns(new) if new else 0
-        h.setOptionValue("simplex_strategy", 4)  # new columns keep the basis primal feasible: primal simplex
-        entry["seconds"] = time.perf_counter() - t0
-        log.append(entry)
-        if entry["new_columns"] == 0:
-            status = "Optimal"
-            break
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value)
-    y = np.asarray(sol.row_dual)
-    arc_dual = np.zeros(arcs.n_arcs)
-    arc_dual[capped_rows] = y[n_dem:]
-    flows = [(k, p, float(v)) for (k, _), p, v in zip(columns, paths, x[n_dem:], strict=True)]
-    served = problem.demand - x[:n_dem]
-    objective = float(h.getInfo().objective_function_value)
-    return Solution(status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log, cheapest)
+        served = problem.demand - x[:n_dem]
+        objective = float(h.getInfo().objective_function_value)
+        if len(fixed):  # unblock for the next solve
+            h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.full(len(fixed), self._inf))
+            h.setOptionValue("simplex_strategy", 4)
+        cheapest = self.cheapest if blocked is None else _price(problem, problem.cost, blocked=blocked)
+        solution = Solution(
+            status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log, cheapest
+        )
+        solution.expansion = x[n_dem : self.n_fixed_cols].copy() if self.expansion is not None else None
+        return solution
+
+
+def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_iterations: int = 1000) -> Solution:
+    """Least-cost flow within capacities by column and row generation on a HiGHS master LP (see :class:`MasterLP`)."""
+    return MasterLP(problem).solve(tolerance=tolerance, max_iterations=max_iterations)
 
 
 # --------------------------------------------------------------------------- the API
