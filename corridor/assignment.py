@@ -37,7 +37,7 @@ from .scenario import Scenario
 
 __all__ = ["METHODS", "Assignment", "assign", "solve"]
 
-METHODS = ("aon", "system-optimal")
+METHODS = ("aon", "system-optimal", "equilibrium")
 _EPS = 1e-9
 
 
@@ -188,6 +188,7 @@ class Solution:
     log: list[dict[str, float]]
     cheapest: list[list[int] | None]  # each demand's cheapest path with capacities ignored (None: unreachable)
     expansion: np.ndarray | None = None  # capacity bought per expansion group (MasterLP with an Expansion)
+    arc_time: np.ndarray | None = None  # congested travel time per arc (equilibrium); None: free-flow times
 
 
 def _loads(problem: Problem, columns: list[tuple[int, list[int], float]]) -> np.ndarray:
@@ -433,6 +434,151 @@ def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_itera
     return MasterLP(problem).solve(tolerance=tolerance, max_iterations=max_iterations)
 
 
+# --------------------------------------------------------------------------- user equilibrium
+
+#: BPR volume-delay on links: t = t0 (1 + ALPHA (v/c)^BETA).
+BPR_ALPHA, BPR_BETA = 0.15, 4.0
+#: Queueing delay at capacitated nodes (ports, border crossings): t = t0 (1 + rho / (1 - rho)), rho = v/c,
+#: continued linearly beyond RHO_MAX so that over-capacity flows get a finite, steep cost.
+RHO_MAX = 0.95
+
+
+def travel_time(arcs: Arcs, volume: np.ndarray) -> np.ndarray:
+    """Congested time (h) of every arc at ``volume``: BPR on links, a queueing delay inside nodes."""
+    t0 = arcs.time_h
+    cap = arcs.capacity
+    finite = np.isfinite(cap) & (cap > 0)
+    x = np.zeros_like(t0)
+    x[finite] = volume[finite] / cap[finite]
+    t = t0.copy()
+    link = finite & (arcs.direction != 0)
+    t[link] = t0[link] * (1 + BPR_ALPHA * x[link] ** BPR_BETA)
+    node = finite & (arcs.direction == 0)
+    rho = x[node]
+    q = np.where(rho < RHO_MAX, rho / (1 - rho), RHO_MAX / (1 - RHO_MAX) + (rho - RHO_MAX) / (1 - RHO_MAX) ** 2)
+    t[node] = t0[node] * (1 + q)
+    return t
+
+
+def travel_time_slope(arcs: Arcs, volume: np.ndarray) -> np.ndarray:
+    """Derivative of :func:`travel_time` with respect to the volume (h per unit of flow)."""
+    cap = arcs.capacity
+    finite = np.isfinite(cap) & (cap > 0)
+    slope = np.zeros_like(arcs.time_h)
+    x = np.zeros_like(slope)
+    x[finite] = volume[finite] / cap[finite]
+    link = finite & (arcs.direction != 0)
+    slope[link] = arcs.time_h[link] * BPR_ALPHA * BPR_BETA * x[link] ** (BPR_BETA - 1) / cap[link]
+    node = finite & (arcs.direction == 0)
+    rho = np.minimum(x[node], RHO_MAX)
+    slope[node] = arcs.time_h[node] / (1 - rho) ** 2 / cap[node]
+    return slope
+
+
+def _beckmann(arcs: Arcs, volume: np.ndarray, fixed: np.ndarray, n_grid: int = 16) -> float:
+    """Beckmann objective: sum over arcs of the integral of travel time up to the volume (Simpson's rule),
+    plus the fixed (volume-independent) cost in time units."""
+    s = np.linspace(0, 1, n_grid + 1)
+    w = np.ones(n_grid + 1)
+    w[1:-1:2], w[2:-1:2] = 4, 2
+    total = 0.0
+    for si, wi in zip(s, w, strict=True):
+        total += wi * travel_time(arcs, si * volume) @ volume
+    return total / (3 * n_grid) + fixed @ volume
+
+
+def solve_equilibrium(
+    problem: Problem, *, value_of_time: dict[str, float], gap: float = 1e-4, max_iterations: int = 500
+) -> Solution:
+    """User equilibrium by conjugate Frank–Wolfe with an exact line search, to a relative gap of ``gap``.
+
+    Costs are in hours: congested time plus each commodity's tariff divided by its value of time, so
+    that the classes share one symmetric cost map and the Beckmann objective exists. Commodities with
+    no value of time (electricity, data) do not react to congestion: they take their cheapest path.
+    Demand is never left unserved; over-capacity shows as utilisation above 1.
+    """
+    arcs = problem.arcs
+    vot = np.array([value_of_time.get(c, 0.0) for c in COMMODITIES])
+    timed = vot[problem.commodity] > 0
+    counted = arcs.counts.any(axis=0)
+
+    def aon(weights: np.ndarray) -> tuple[np.ndarray, list[list[int] | None]]:
+        paths = _price(problem, weights)
+        flow = np.zeros((len(COMMODITIES), arcs.n_arcs))
+        for k, p in enumerate(paths):
+            if p:
+                np.add.at(flow[problem.commodity[k]], p, problem.demand[k])
+        return flow, paths
+
+    def weights(t: np.ndarray) -> np.ndarray:
+        w = problem.cost.copy()
+        for c in np.flatnonzero(vot > 0):
+            w[c] = t + arcs.tariff / vot[c] + 1e-6 * arcs.length_km
+        return w
+
+    def volume(flow: np.ndarray) -> np.ndarray:
+        return (flow * arcs.counts).sum(axis=0) * counted
+
+    flow, paths = aon(weights(arcs.time_h))
+    log: list[dict[str, float]] = []
+    status = "Iteration limit"
+    t_start = time.perf_counter()
+    fixed = np.array([arcs.tariff / vot[c] if vot[c] > 0 else np.zeros(arcs.n_arcs) for c in range(len(COMMODITIES))])
+    previous = None  # the last search vertex (conjugate Frank–Wolfe)
+    for iteration in range(1, max_iterations + 1):
+        v = volume(flow)
+        t = travel_time(arcs, v)
+        w = weights(t)
+        target, _ = aon(w)
+        current = sum((w[c] * flow[c]).sum() for c in range(len(COMMODITIES)) if vot[c] > 0)
+        best = sum((w[c] * target[c]).sum() for c in range(len(COMMODITIES)) if vot[c] > 0)
+        rel_gap = (current - best) / current if current > 0 else 0.0
+        log.append({"iteration": iteration, "relative_gap": float(rel_gap), "seconds": time.perf_counter() - t_start})
+        if rel_gap <= gap:
+            status = "Optimal"
+            break
+        if previous is not None:  # make the direction conjugate to the last one (Mitradjieva & Lindberg 2013)
+            h = travel_time_slope(arcs, v)
+            dp = volume(previous - flow)
+            num = dp @ (h * volume(target - flow))
+            den = dp @ (h * volume(target - previous))
+            alpha = min(max(num / den, 0.0), 0.99) if den != 0 else 0.0
+            target = alpha * previous + (1 - alpha) * target
+        d = target - flow
+        dv = volume(d)
+        fixed_slope = sum((fixed[c] * d[c]).sum() for c in range(len(COMMODITIES)) if vot[c] > 0)
+        lo, hi = 0.0, 1.0
+        for _ in range(40):  # bisection on the derivative of the Beckmann objective along d
+            mid = (lo + hi) / 2
+            slope = travel_time(arcs, v + mid * dv) @ dv + fixed_slope
+            lo, hi = (mid, hi) if slope < 0 else (lo, mid)
+        step = (lo + hi) / 2
+        flow = flow + step * d
+        previous = target
+    # untimed commodities keep their cheapest paths; report path-free columns for the timed ones
+    columns = [(k, p, float(problem.demand[k])) for k, p in enumerate(paths) if p and not timed[k]]
+    final_t = travel_time(arcs, volume(flow))
+    final_w = weights(final_t)
+    eq_paths = _price(problem, final_w)
+    columns += [(k, p, float(problem.demand[k])) for k, p in enumerate(eq_paths) if p and timed[k]]
+    served = np.array(
+        [problem.demand[k] if (eq_paths[k] if timed[k] else paths[k]) else 0.0 for k in range(len(problem.demand))]
+    )
+    sol = Solution(
+        status,
+        float(_beckmann(arcs, volume(flow), np.zeros(arcs.n_arcs))),
+        flow,
+        np.zeros(arcs.n_arcs),
+        served,
+        np.full(len(problem.demand), np.nan),
+        columns,
+        log,
+        paths,
+        arc_time=final_t,
+    )
+    return sol
+
+
 # --------------------------------------------------------------------------- the API
 
 
@@ -514,11 +660,12 @@ def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -
     route: list[list[str]] = [[] for _ in range(len(od))]
     best: dict[int, float] = {}
     acc_t, acc_c, acc_x = np.zeros(len(od)), np.zeros(len(od)), np.zeros(len(od))
+    arc_time = sol.arc_time if sol.arc_time is not None else arcs.time_h
     for k, path, x in sol.columns:
         if x <= 1e-12:
             continue
         c = problem.commodity[k]
-        acc_t[k] += x * arcs.time_h[path].sum()
+        acc_t[k] += x * arc_time[path].sum()
         acc_c[k] += x * problem.cost[c, path].sum()
         acc_x[k] += x
         if x > best.get(k, 0.0):
@@ -530,7 +677,7 @@ def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -
     for k in np.flatnonzero(~used):  # nothing served: report the cheapest route, if there is one
         path = sol.cheapest[k]
         if path:
-            time_h[k] = arcs.time_h[path].sum()
+            time_h[k] = arc_time[path].sum()
             cost[k] = problem.cost[problem.commodity[k], path].sum()
             route[k] = [arcs.nodes[arcs.tail[path[0]]], *(arcs.nodes[arcs.head[a]] for a in path)]
     od["reachable"] = [bool(p) for p in sol.cheapest]
@@ -541,12 +688,16 @@ def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -
     return od
 
 
-def solve(problem: Problem, *, method: str = "system-optimal") -> Solution:
+def solve(
+    problem: Problem, *, method: str = "system-optimal", value_of_time: dict[str, float] | None = None
+) -> Solution:
     """Solve a :class:`Problem` with ``method`` (one of :data:`METHODS`)."""
     if method == "aon":
         return solve_aon(problem)
     if method == "system-optimal":
         return solve_system_optimal(problem)
+    if method == "equilibrium":
+        return solve_equilibrium(problem, value_of_time=value_of_time or {"freight": 0.5, "oil": 0.05})
     raise ScenarioError(f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}")
 
 
@@ -570,7 +721,7 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     check_demand_nodes(graph, geodata, scenario)
     arcs = arcs_from_graph(graph)
     problem, rows = build_problem(arcs, graph, scenario)
-    sol = solve(problem, method=method)
+    sol = solve(problem, method=method, value_of_time=scenario.parameter("value_of_time"))
     return Assignment(
         scenario=scenario.name,
         year=scenario.year,

@@ -35,7 +35,9 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scenario_args(p: argparse.ArgumentParser, *, methods: tuple[str, ...] = ("aon", "system-optimal")) -> None:
+def _scenario_args(
+    p: argparse.ArgumentParser, *, methods: tuple[str, ...] = ("aon", "system-optimal", "equilibrium")
+) -> None:
     p.add_argument(
         "--scenario",
         default="baseline-2024",
@@ -70,4 +72,174 @@ def _analyze(args: argparse.Namespace) -> int:
 
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     print(dumps(run.document) if args.json else text_report(run.document, top=args.top), end="" if args.json else "\n")
+    return 0
+
+
+def _ids(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+CHINA_BORDER = "alashankou,khorgos-cn"
+WEST_GATEWAYS = "poti-port,batumi-port,anaklia-port,istanbul-gateway"
+
+
+@command(
+    "throughput",
+    "Maximum flow between two groups of nodes and the minimum cut (the assets that set it).",
+    "corridor throughput --scenario baseline-2024 --from alashankou,khorgos-cn --to poti-port,batumi-port",
+)
+def _throughput_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
+    p.add_argument("--commodity", default="freight", help="freight, oil, electricity or data (default: freight)")
+    p.add_argument(
+        "--from",
+        dest="sources",
+        default=CHINA_BORDER,
+        help=f"origin node ids, comma-separated (default: {CHINA_BORDER})",
+    )
+    p.add_argument(
+        "--to",
+        dest="sinks",
+        default=WEST_GATEWAYS,
+        help=f"destination node ids, comma-separated; nodes not in service in the year are dropped (default: {WEST_GATEWAYS})",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+@_throughput_args.handler
+def _throughput(args: argparse.Namespace) -> int:
+    import json
+
+    from .scenario import load_scenario
+    from .throughput import max_throughput
+
+    data = load_geodata(args.geodata)
+    sc = load_scenario(args.scenario, data)
+    sinks = _ids(args.sinks)
+    if args.sinks == WEST_GATEWAYS:  # the default list: keep the gateways in service in the scenario's year
+        live = data.nodes["start_year"].fillna(0) <= sc.year
+        sinks = [s for s in sinks if s in data.nodes.index and bool(live[s])]
+    t = max_throughput(data, sc, sources=_ids(args.sources), sinks=sinks, commodity=args.commodity)
+    unit = {"freight": "Mt/yr", "oil": "Mt/yr", "electricity": "MW", "data": "Tbps"}[t.commodity]
+    if args.json:
+        doc = {
+            "scenario": t.scenario,
+            "year": t.year,
+            "commodity": t.commodity,
+            "from": list(t.sources),
+            "to": list(t.sinks),
+            "max_throughput": round(t.value, 6),
+            "unit": unit,
+            "cut": json.loads(t.cut.to_json(orient="records")),
+        }
+        print(json.dumps(doc, indent=1, ensure_ascii=False))
+        return 0
+    print(f"Scenario {t.scenario} ({t.year}): maximum {t.commodity} throughput {t.value:.2f} {unit}")
+    print(f"  from {', '.join(t.sources)}\n  to   {', '.join(t.sinks)}")
+    print(f"Minimum cut ({len(t.cut)} assets; their capacities add up to the maximum):")
+    for _, r in t.cut.iterrows():
+        print(
+            f"  {r['capacity']:>9.2f} {r['capacity_unit']:<6} {r['name']} [{r['id']}, {r['direction']}, {r['status']}]"
+        )
+        print(f"            source: {r['source_url']} ({r['source_year']})")
+    return 0
+
+
+@command(
+    "criticality",
+    "N-1: take each asset out alone and rank what its loss costs (served demand, cost, throughput).",
+    "corridor criticality --scenario baseline-2024 --top 10",
+)
+def _criticality_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
+    p.add_argument("--top", type=int, default=15, help="how many assets to list (default: 15)")
+    p.add_argument("--jobs", type=int, default=None, help="processes to use (default: the cores available)")
+    p.add_argument("--json", action="store_true", help="print JSON (all assets)")
+
+
+@_criticality_args.handler
+def _criticality(args: argparse.Namespace) -> int:
+    from .criticality import criticality
+    from .scenario import load_scenario
+
+    data = load_geodata(args.geodata)
+    sc = load_scenario(args.scenario, data)
+    table = criticality(data, sc, jobs=args.jobs, progress=not args.json)
+    if args.json:
+        print(table.to_json(orient="records", indent=1, force_ascii=False))
+        return 0
+    print(
+        f"Scenario {sc.name} ({sc.year}): N-1 criticality, worst first "
+        f"({int(table['resolved'].sum())} of {len(table)} assets re-solved; the rest provably change nothing)"
+    )
+    print(f"{'#':>3} {'asset':<46}{'lost':>9} {'unit':<6}{'cost Δ MUSD/yr':>15}{'throughput Δ':>13}  alternative")
+    for _, r in table.head(args.top).iterrows():
+        alt = (
+            f"detour +{r['diff_time_days']:.1f} d, +{r['diff_cost']:.0f} USD/unit"
+            if r["detour"]
+            else ("no alternative route" if r["alt_od"] else "-")
+        )
+        print(
+            f"{r['rank']:>3} {r['name'][:45]:<46}{r['served_loss']:>9.2f} {r['capacity_unit'] or '':<6}"
+            f"{r['cost_change_musd']:>15,.1f}{r['throughput_change']:>13.2f}  {alt}"
+        )
+    return 0
+
+
+@command(
+    "plan",
+    "The least-cost capacity expansions that let the network carry a target (an LP).",
+    "corridor plan --scenario target-2030 --target 10",
+)
+def _plan_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scenario", default="baseline-2024", help="scenario whose demand pattern is scaled (default: baseline-2024)"
+    )
+    p.add_argument(
+        "--target", type=float, required=True, help="total demand to carry, in the commodity's unit (e.g. 10 Mt/yr)"
+    )
+    p.add_argument("--commodity", default="freight", help="freight, oil, electricity or data (default: freight)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+@_plan_args.handler
+def _plan(args: argparse.Namespace) -> int:
+    import json
+
+    from .plan import plan_expansion
+    from .scenario import load_scenario
+
+    data = load_geodata(args.geodata)
+    sc = load_scenario(args.scenario, data)
+    plan = plan_expansion(data, sc, target=args.target, commodity=args.commodity)
+    if args.json:
+        doc = {
+            "scenario": plan.scenario,
+            "year": plan.year,
+            "commodity": plan.commodity,
+            "target": plan.target,
+            "served": round(plan.served, 6),
+            "total_cost_musd": round(plan.total_cost_musd, 6),
+            "solver_status": plan.solver_status,
+            "expansions": json.loads(plan.expansions.to_json(orient="records")),
+            "planned_in_use": json.loads(plan.planned_in_use.to_json(orient="records")),
+        }
+        print(json.dumps(doc, indent=1, ensure_ascii=False))
+        return 0
+    print(
+        f"Plan for {plan.target:g} of {plan.commodity} on {plan.scenario} ({plan.year}): "
+        f"{plan.served:.2f} served, expansions cost {plan.total_cost_musd:,.0f} MUSD ({plan.solver_status})"
+    )
+    for _, r in plan.expansions.iterrows():
+        print(
+            f"  + {r['added']:8.2f} {r['capacity_unit']:<6} {r['name'][:44]:<45} {r['capacity_before']:.2f} → "
+            f"{r['capacity_after']:.2f}  {r['cost_musd']:>8,.0f} MUSD  util {r['utilization_after']:.0%}  ({r['cost_basis']})"
+        )
+    if len(plan.planned_in_use):
+        print("Assets already planned by then that the plan uses:")
+        for _, r in plan.planned_in_use.iterrows():
+            print(f"    {r['name']} ({r['status']}, {r['start_year']}): {r['flow']:.2f}")
+    if plan.served < plan.target - 1e-6:
+        print(f"NOT REACHED: {plan.target - plan.served:.2f} cannot be carried by any expansion (no route).")
+        return 1
     return 0

@@ -20,13 +20,14 @@ def test_readme_section_is_generated_from_the_table(capsys) -> None:
 
 
 def test_every_field_used_in_code_is_in_the_table() -> None:
-    """Any quoted name that looks like a schema field access in the package must be a field of the table."""
+    """Any field read from a node or edge record (``rec[...]``, ``e[...]``, ``n[...]``, ``record.get(...)``,
+    ``nodes[...]``, ``edges[...]``) in the package must be a field of the table (or a result field)."""
     known = set(schema.field_names("nodes")) | set(schema.field_names("edges"))
     used: set[str] = set()
     for path in (REPO / "corridor").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         used |= set(
-            re.findall(r"""(?:record|props|row|rec|edge|node|nodes|edges)(?:\.get\(|\[)["']([a-z_]+)["']""", text)
+            re.findall(r"""\b(?:record|props|rec|e|n|nodes|edges)(?:\.get\(|\[)["']([a-z_]+)["']""", text)
         )
     from corridor.bottlenecks import RESULT_FIELDS
 
