@@ -101,7 +101,7 @@ def _throughput_args(p: argparse.ArgumentParser) -> None:
         "--to",
         dest="sinks",
         default=WEST_GATEWAYS,
-        help=f"destination node ids, comma-separated; nodes not in service in the year are dropped (default: {WEST_GATEWAYS})",
+        help=f"destination node ids, comma-separated (default: {WEST_GATEWAYS}, less those not yet in service)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -233,7 +233,8 @@ def _plan(args: argparse.Namespace) -> int:
     for _, r in plan.expansions.iterrows():
         print(
             f"  + {r['added']:8.2f} {r['capacity_unit']:<6} {r['name'][:44]:<45} {r['capacity_before']:.2f} → "
-            f"{r['capacity_after']:.2f}  {r['cost_musd']:>8,.0f} MUSD  util {r['utilization_after']:.0%}  ({r['cost_basis']})"
+            f"{r['capacity_after']:.2f}  {r['cost_musd']:>8,.0f} MUSD  util {r['utilization_after']:.0%}"
+            f"  ({r['cost_basis']})"
         )
     if len(plan.planned_in_use):
         print("Assets already planned by then that the plan uses:")

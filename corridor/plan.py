@@ -73,7 +73,7 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
     sc = scale_demand(scenario, commodity=commodity, target=target)
     graph = build_network(geodata, sc)
     arcs = arcs_from_graph(graph)
-    problem, rows = build_problem(arcs, graph, sc)
+    problem, _ = build_problem(arcs, graph, sc)
     c = COMMODITIES.index(commodity)
     penalty = np.where(problem.commodity == c, TARGET_PENALTY, problem.penalty * ROUTING_WEIGHT)
     lp = Problem(
