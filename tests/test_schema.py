@@ -26,9 +26,7 @@ def test_every_field_used_in_code_is_in_the_table() -> None:
     used: set[str] = set()
     for path in (REPO / "corridor").glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        used |= set(
-            re.findall(r"""\b(?:record|props|rec|e|n|nodes|edges)(?:\.get\(|\[)["']([a-z_]+)["']""", text)
-        )
+        used |= set(re.findall(r"""\b(?:record|props|rec|e|n|nodes|edges)(?:\.get\(|\[)["']([a-z_]+)["']""", text))
     from corridor.bottlenecks import RESULT_FIELDS
 
     derived = {"geometry", "commodity", "capacity", "direction", "element"}
