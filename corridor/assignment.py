@@ -108,29 +108,39 @@ class _Router:
         self.indices = h[first].astype(np.int32)
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=self.n))]).astype(np.int32)
         self.matrix = sp.csr_matrix((w[first], self.indices, self.indptr), shape=(self.n, self.n))
-
-    def _arc_between(self, u: int, v: int) -> int:
-        lo, hi = self.indptr[u], self.indptr[u + 1]
-        return int(self.arc[lo + np.searchsorted(self.indices[lo:hi], v)])
+        self.keys = tails.astype(np.int64) * self.n + self.indices  # sorted: the CSR order is (tail, head)
 
     def paths(self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256) -> list[list[int] | None]:
-        """Arc-index paths for each (origin, destination) pair; None where unreachable."""
+        """Arc-index paths for each (origin, destination) pair; None where unreachable.
+
+        Paths are read off the shortest-path trees of a block of origins for all pairs at once:
+        the walk back along the predecessors runs in lockstep on arrays, and each (u, v) step is
+        found among the CSR entries by one ``searchsorted`` on their sorted keys ``u * n + v``.
+        """
         out: list[list[int] | None] = [None] * len(origins)
         uniq, inverse = np.unique(origins, return_inverse=True)
         for start in range(0, len(uniq), chunk):
             block = uniq[start : start + chunk]
             _, pred = dijkstra(self.matrix, directed=True, indices=block, return_predecessors=True)
-            for row, o in enumerate(block):
-                for k in np.flatnonzero(inverse == start + row):
-                    d = destinations[k]
-                    if d != o and pred[row, d] < 0:
-                        continue
-                    path, v = [], int(d)
-                    while v != o:
-                        u = int(pred[row, v])
-                        path.append(self._arc_between(u, v))
-                        v = u
-                    out[k] = path[::-1]
+            ks = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
+            rows = inverse[ks] - start
+            orig = block[rows].astype(np.int64)
+            dest = destinations[ks].astype(np.int64)
+            reach = (dest == orig) | (pred[rows, dest] >= 0)
+            ks, rows, orig, dest = ks[reach], rows[reach], orig[reach], dest[reach]
+            found: list[list[int]] = [[] for _ in ks]
+            cur = dest.copy()
+            alive = np.flatnonzero(cur != orig)
+            while len(alive):  # walk every pair's path back one step at a time, all pairs at once
+                v = cur[alive]
+                u = pred[rows[alive], v].astype(np.int64)
+                steps = self.arc[np.searchsorted(self.keys, u * self.n + v)]
+                for i, a in zip(alive.tolist(), steps.tolist(), strict=True):
+                    found[i].append(a)
+                cur[alive] = u
+                alive = alive[u != orig[alive]]
+            for k, path in zip(ks.tolist(), found, strict=True):
+                out[k] = path[::-1]
         return out
 
 
@@ -272,6 +282,10 @@ class MasterLP:
         self.columns: list[tuple[int, np.ndarray]] = []  # (demand row, arcs of the path that use up capacity)
         self.paths: list[list[int]] = []
         self.users: dict[int, list[int]] = {}  # arc -> columns whose path uses up its capacity
+        self.on_arc: dict[int, list[int]] = {}  # arc -> columns whose path uses it at all (for blocking)
+        self._flat_arcs: list[np.ndarray] = []  # counted arcs of each column, for vectorised loads
+        self._flat_cols: list[np.ndarray] = []
+        self._flat_cache: tuple[int, np.ndarray, np.ndarray] | None = None
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
         self.cheapest = _price(problem, problem.cost)
         self._add_columns([(k, p) for k, p in enumerate(self.cheapest) if p])
@@ -288,8 +302,12 @@ class MasterLP:
             p = np.asarray(path, dtype=np.int64)
             counted = p[arcs.counts[c, p] & self.finite[p]]
             col = self.n_fixed_cols + len(self.columns)
-            for a in counted:
-                self.users.setdefault(int(a), []).append(col)
+            for a in counted.tolist():
+                self.users.setdefault(a, []).append(col)
+            for a in path:
+                self.on_arc.setdefault(int(a), []).append(col)
+            self._flat_arcs.append(counted)
+            self._flat_cols.append(np.full(len(counted), len(self.columns), dtype=np.int64))
             rows = self.row_of_arc[counted]
             rows = rows[rows >= 0]
             starts.append(len(index))
@@ -336,11 +354,12 @@ class MasterLP:
         )
 
     def _load(self, x: np.ndarray) -> np.ndarray:
-        load = np.zeros(self.arcs.n_arcs)
-        for (_, counted), v in zip(self.columns, x[self.n_fixed_cols :], strict=True):
-            if v > 0:
-                load[counted] += v
-        return load
+        if self._flat_cache is None or self._flat_cache[0] != len(self.columns):
+            arcs_ = np.concatenate(self._flat_arcs) if self._flat_arcs else np.zeros(0, dtype=np.int64)
+            cols = np.concatenate(self._flat_cols) if self._flat_cols else np.zeros(0, dtype=np.int64)
+            self._flat_cache = (len(self.columns), arcs_, cols)
+        _, arcs_, cols = self._flat_cache
+        return np.bincount(arcs_, weights=x[self.n_fixed_cols :][cols], minlength=self.arcs.n_arcs)
 
     def _capacity(self, x: np.ndarray) -> np.ndarray:
         cap = self.arcs.capacity.copy()
@@ -358,7 +377,7 @@ class MasterLP:
         fixed = np.array([], dtype=np.int32)
         if blocked is not None and blocked.any():
             fixed = np.array(
-                [self.n_fixed_cols + j for j, p in enumerate(self.paths) if blocked[p].any()], dtype=np.int32
+                sorted({c for a in np.flatnonzero(blocked).tolist() for c in self.on_arc.get(a, [])}), dtype=np.int32
             )
             if len(fixed):
                 h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.zeros(len(fixed)))
