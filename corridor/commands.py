@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .cli import command
 from .geodata import load_geodata
@@ -83,6 +84,12 @@ CHINA_BORDER = "alashankou,khorgos-cn"
 WEST_GATEWAYS = "poti-port,batumi-port,anaklia-port,istanbul-gateway"
 
 
+def _live_gateways(data, scenario) -> list[str]:
+    """The default western gateways that are in service in the scenario's year."""
+    live = data.nodes["start_year"].fillna(0) <= scenario.year
+    return [s for s in _ids(WEST_GATEWAYS) if s in data.nodes.index and bool(live[s])]
+
+
 @command(
     "throughput",
     "Maximum flow between two groups of nodes and the minimum cut (the assets that set it).",
@@ -115,10 +122,7 @@ def _throughput(args: argparse.Namespace) -> int:
 
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
-    sinks = _ids(args.sinks)
-    if args.sinks == WEST_GATEWAYS:  # the default list: keep the gateways in service in the scenario's year
-        live = data.nodes["start_year"].fillna(0) <= sc.year
-        sinks = [s for s in sinks if s in data.nodes.index and bool(live[s])]
+    sinks = _live_gateways(data, sc) if args.sinks == WEST_GATEWAYS else _ids(args.sinks)
     t = max_throughput(data, sc, sources=_ids(args.sources), sinks=sinks, commodity=args.commodity)
     unit = {"freight": "Mt/yr", "oil": "Mt/yr", "electricity": "MW", "data": "Tbps"}[t.commodity]
     if args.json:
@@ -243,4 +247,58 @@ def _plan(args: argparse.Namespace) -> int:
     if plan.served < plan.target - 1e-6:
         print(f"NOT REACHED: {plan.target - plan.served:.2f} cannot be carried by any expansion (no route).")
         return 1
+    return 0
+
+
+@command(
+    "export",
+    "Write a scenario's results as GeoJSON (RFC 7946), GeoPackage (styled for QGIS), CSV or a Markdown report.",
+    "corridor export --scenario baseline-2024 --format gpkg -o out/baseline-2024.gpkg",
+)
+def _export_args(p: argparse.ArgumentParser) -> None:
+    from .export import FORMATS
+
+    _scenario_args(p)
+    p.add_argument("--format", required=True, choices=tuple(FORMATS), help="output format")
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="PATH", help="output file (default: out/<scenario>.<ext>)"
+    )
+    p.add_argument(
+        "--threshold", type=float, default=None, help="utilisation that flags a bottleneck (default: the scenario's)"
+    )
+    p.add_argument(
+        "--layers",
+        default="combined",
+        choices=("combined", "separate"),
+        help="GeoJSON: one file, or <stem>.nodes.geojson and <stem>.edges.geojson (default: combined)",
+    )
+    p.add_argument("--criticality", action="store_true", help="also run N-1 and add each asset's criticality rank")
+    p.add_argument(
+        "--throughput",
+        action="store_true",
+        help="also compute the freight throughput from the Chinese border to the western gateways and mark its cut",
+    )
+
+
+@_export_args.handler
+def _export(args: argparse.Namespace) -> int:
+    from .export import FORMATS, check_output, export
+    from .pipeline import analyze
+
+    output = args.output or Path("out") / f"{Path(str(args.scenario)).stem}.{FORMATS[args.format]}"
+    check_output(output)  # fail fast, before the analysis
+    run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
+    options: dict = {"layers": args.layers} if args.format == "geojson" else {}
+    if args.criticality:
+        from .criticality import criticality
+
+        options["criticality"] = criticality(run.geodata, run.scenario)
+    if args.throughput:
+        from .throughput import max_throughput
+
+        options["throughput"] = max_throughput(
+            run.geodata, run.scenario, sources=_ids(CHINA_BORDER), sinks=_live_gateways(run.geodata, run.scenario)
+        )
+    for written in export(run, args.format, output, **options):
+        print(f"wrote {written} ({written.stat().st_size:,} bytes)")
     return 0
