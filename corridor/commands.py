@@ -64,15 +64,36 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="utilisation that flags a bottleneck (default: the scenario's, 0.9)",
     )
+    p.add_argument(
+        "--compare-method",
+        default=None,
+        choices=("aon", "system-optimal", "equilibrium"),
+        help="also assign with this method and compare the flows (e.g. equilibrium vs system-optimal)",
+    )
+    p.add_argument("--map", action="store_true", help="also write the interactive map to maps/<scenario>.html")
 
 
 @_analyze_args.handler
 def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
-    from .report import dumps, text_report
+    from .report import compare_methods, dumps, text_report
 
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
-    print(dumps(run.document) if args.json else text_report(run.document, top=args.top), end="" if args.json else "\n")
+    other = None
+    if args.compare_method:
+        other = analyze(run.scenario.path, geodata=run.geodata, method=args.compare_method, threshold=args.threshold)
+    doc = run.document
+    if other is not None:
+        doc = {**doc, "compare": compare_methods(run.document, other.document)}
+    if args.json:
+        print(dumps(doc), end="")
+    else:
+        print(text_report(doc, top=args.top))
+    if args.map:
+        from .maps import write_map
+
+        path = write_map(run, Path("maps") / f"{run.scenario.name}.html")
+        print(f"map: {path}")
     return 0
 
 

@@ -171,6 +171,37 @@ def result_document(
     }
 
 
+def compare_methods(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Compare two result documents of one scenario (e.g. equilibrium vs system-optimal): totals and the
+    edges whose flow differs most."""
+    flows_b = {e["id"]: e for e in b["edges"]}
+    diffs = []
+    for e in a["edges"]:
+        o = flows_b.get(e["id"])
+        if o is None or (e["flow"] or 0) == (o["flow"] or 0):
+            continue
+        diffs.append(
+            {
+                "id": e["id"],
+                "name": e["name"],
+                "capacity_unit": e["capacity_unit"],
+                "flow": e["flow"],
+                "flow_other": o["flow"],
+                "difference": round((e["flow"] or 0) - (o["flow"] or 0), 6),
+                "utilization": e["utilization"],
+                "utilization_other": o["utilization"],
+            }
+        )
+    diffs.sort(key=lambda d: (-abs(d["difference"]), d["id"]))
+    return {
+        "method": a["method"],
+        "other_method": b["method"],
+        "other_solver_status": b["solver_status"],
+        "totals_other": b["totals"],
+        "edges": diffs,
+    }
+
+
 def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
     """A readable report of a :func:`result_document`: totals, the worst bottlenecks and transit times."""
     p = doc["provenance"]
@@ -212,6 +243,15 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
                 f"  {r['origin']} → {r['destination']}: reported {reported} d, model {r['modelled_days']:.1f} d "
                 f"({r['moving_days']:.1f} moving + {r['dwell_days']:.1f} dwell) → {r['verdict']}"
             )
+    if "compare" in doc:
+        cmp = doc["compare"]
+        lines += ["", f"{cmp['method']} vs {cmp['other_method']} ({cmp['other_solver_status']}): served"]
+        for c, t in doc["totals"].items():
+            other = cmp["totals_other"].get(c, {})
+            lines.append(f"  {c:<12}{t['served']:>10.2f} vs {other.get('served', 0):>10.2f} {t['unit']}")
+        lines.append(f"  edges whose flow differs most ({len(cmp['edges'])} differ):")
+        for d in cmp["edges"][:top]:
+            lines.append(f"    {d['name'][:50]:<51}{d['flow']:>9.2f} vs {d['flow_other']:>9.2f} {d['capacity_unit']}")
     lines.append("")
     lines.append(
         "Shadow price: cost saved (USD per unit and year) by one more unit of capacity; see `corridor analyze --help`."
