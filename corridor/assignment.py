@@ -370,9 +370,18 @@ class MasterLP:
         return cap
 
     def solve(
-        self, *, blocked: np.ndarray | None = None, tolerance: float = 1e-9, max_iterations: int = 1000
+        self,
+        *,
+        blocked: np.ndarray | None = None,
+        tolerance: float = 1e-9,
+        max_iterations: int = 1000,
+        detail: bool = True,
     ) -> Solution:
-        """Optimise by row and column generation; ``blocked`` arcs (bool mask) carry no flow in this solve."""
+        """Optimise by row and column generation; ``blocked`` arcs (bool mask) carry no flow in this solve.
+
+        With ``detail=False`` only the objective, the served amounts and the duals are filled in (the
+        arc flows and the cheapest paths are left empty): what N-1 needs, at less cost.
+        """
         h, problem, arcs, n_dem = self.h, self.problem, self.arcs, self.n_dem
         fixed = np.array([], dtype=np.int32)
         if blocked is not None and blocked.any():
@@ -415,11 +424,16 @@ class MasterLP:
             arc_dual[self.capped_rows] = y[n_dem:]
             weights = np.maximum(problem.cost - arc_dual[None, :] * arcs.counts, 0.0)  # duals of <= rows are <= 0
             scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
-            new = [
-                (k, p)
-                for k, p in enumerate(_price(problem, weights, blocked=blocked))
-                if p is not None and weights[problem.commodity[k], p].sum() - y[k] < -tolerance * scale
-            ]
+            priced = _price(problem, weights, blocked=blocked)
+            ks = [k for k, p in enumerate(priced) if p]
+            new = []
+            if ks:  # reduced cost of each priced path, summed over the concatenated paths at once
+                lengths = np.array([len(priced[k]) for k in ks])
+                flat = np.concatenate([priced[k] for k in ks])
+                comm = np.repeat(problem.commodity[ks], lengths)
+                starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+                reduced = np.add.reduceat(weights[comm, flat], starts) - y[ks]
+                new = [(k, priced[k]) for k, r in zip(ks, reduced, strict=True) if r < -tolerance * scale]
             entry["new_columns"] = self._add_columns(new) if new else 0
             h.setOptionValue("simplex_strategy", 4)  # new columns keep the basis primal feasible: primal simplex
             entry["seconds"] = time.perf_counter() - t0
@@ -440,10 +454,12 @@ class MasterLP:
         if len(fixed):  # unblock for the next solve
             h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.full(len(fixed), self._inf))
             h.setOptionValue("simplex_strategy", 4)
-        cheapest = self.cheapest if blocked is None else _price(problem, problem.cost, blocked=blocked)
-        solution = Solution(
-            status, objective, _loads(problem, flows), arc_dual, served, y[:n_dem].copy(), flows, log, cheapest
-        )
+        if detail:
+            cheapest = self.cheapest if blocked is None else _price(problem, problem.cost, blocked=blocked)
+            arc_flow = _loads(problem, flows)
+        else:
+            cheapest, arc_flow = [], np.zeros((len(COMMODITIES), arcs.n_arcs))
+        solution = Solution(status, objective, arc_flow, arc_dual, served, y[:n_dem].copy(), flows, log, cheapest)
         solution.expansion = x[n_dem : self.n_fixed_cols].copy() if self.expansion is not None else None
         return solution
 

@@ -63,7 +63,7 @@ def _solve_chunk(problem: Problem, masks: list[tuple[str, np.ndarray]]) -> list[
     for eid, arcs_of in masks:
         blocked = np.zeros(problem.arcs.n_arcs, dtype=bool)
         blocked[arcs_of] = True
-        sol = master.solve(blocked=blocked)
+        sol = master.solve(blocked=blocked, detail=False)
         out.append((eid, sol.objective, sol.served))
     return out
 
@@ -97,7 +97,7 @@ def n_minus_1(
         for eid, a in todo:
             blocked = np.zeros(arcs.n_arcs, dtype=bool)
             blocked[a] = True
-            sol = master.solve(blocked=blocked)
+            sol = master.solve(blocked=blocked, detail=False)
             results[eid] = (sol.objective, sol.served)
             done += 1
             if progress:
