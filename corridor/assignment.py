@@ -12,7 +12,8 @@ Methods (select by name in :func:`assign`):
     cannot be carried is left unserved at a penalty, so the LP is always feasible. The duals of
     the capacity rows are the shadow prices: the cost saved per unit of extra capacity.
 
-All shortest paths run on CSR arrays with SciPy's Dijkstra, from each distinct origin once.
+All shortest paths run on CSR arrays with a compiled Dijkstra (numba, one thread per origin,
+stopping once the origin's destinations are settled), from each distinct origin once.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from ._errors import ScenarioError
 from .geodata import Geodata
@@ -108,39 +108,31 @@ class _Router:
         self.indices = h[first].astype(np.int32)
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=self.n))]).astype(np.int32)
         self.matrix = sp.csr_matrix((w[first], self.indices, self.indptr), shape=(self.n, self.n))
-        self.keys = tails.astype(np.int64) * self.n + self.indices  # sorted: the CSR order is (tail, head)
+        self.row_of = tails  # the tail node of each CSR position
 
     def paths(self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256) -> list[list[int] | None]:
         """Arc-index paths for each (origin, destination) pair; None where unreachable.
 
-        Paths are read off the shortest-path trees of a block of origins for all pairs at once:
-        the walk back along the predecessors runs in lockstep on arrays, and each (u, v) step is
-        found among the CSR entries by one ``searchsorted`` on their sorted keys ``u * n + v``.
+        Origins are taken ``chunk`` at a time; each origin's Dijkstra (compiled, one thread per
+        origin) stops once all its destinations are settled (see :mod:`corridor._sssp`).
         """
+        from ._sssp import tree_paths
+
         out: list[list[int] | None] = [None] * len(origins)
         uniq, inverse = np.unique(origins, return_inverse=True)
         for start in range(0, len(uniq), chunk):
             block = uniq[start : start + chunk]
-            _, pred = dijkstra(self.matrix, directed=True, indices=block, return_predecessors=True)
             ks = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
-            rows = inverse[ks] - start
-            orig = block[rows].astype(np.int64)
-            dest = destinations[ks].astype(np.int64)
-            reach = (dest == orig) | (pred[rows, dest] >= 0)
-            ks, rows, orig, dest = ks[reach], rows[reach], orig[reach], dest[reach]
-            found: list[list[int]] = [[] for _ in ks]
-            cur = dest.copy()
-            alive = np.flatnonzero(cur != orig)
-            while len(alive):  # walk every pair's path back one step at a time, all pairs at once
-                v = cur[alive]
-                u = pred[rows[alive], v].astype(np.int64)
-                steps = self.arc[np.searchsorted(self.keys, u * self.n + v)]
-                for i, a in zip(alive.tolist(), steps.tolist(), strict=True):
-                    found[i].append(a)
-                cur[alive] = u
-                alive = alive[u != orig[alive]]
-            for k, path in zip(ks.tolist(), found, strict=True):
-                out[k] = path[::-1]
+            ks = ks[np.argsort(inverse[ks], kind="stable")]
+            counts = np.bincount(inverse[ks] - start, minlength=len(block))
+            tptr = np.concatenate([[0], np.cumsum(counts)])
+            lengths, offsets, flat = tree_paths(
+                self.indptr, self.indices, self.matrix.data, self.row_of, block, tptr, destinations[ks]
+            )
+            arcs = self.arc[flat].tolist()
+            for p, k in enumerate(ks.tolist()):
+                if lengths[p] >= 0:
+                    out[k] = arcs[offsets[p] : offsets[p + 1]]
         return out
 
 

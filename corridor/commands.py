@@ -323,3 +323,55 @@ def _export(args: argparse.Namespace) -> int:
     for written in export(run, args.format, output, **options):
         print(f"wrote {written} ({written.stat().st_size:,} bytes)")
     return 0
+
+
+def _stem(scenario: str) -> str:
+    return Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name
+
+
+@command(
+    "map",
+    "Write the interactive, offline map of a scenario's flows and bottlenecks (one self-contained HTML file).",
+    "corridor map --scenario target-2030 --compare baseline-2024",
+)
+def _map_args(p: argparse.ArgumentParser) -> None:
+    from .maps import TILES
+
+    p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
+    p.add_argument(
+        "--method",
+        default="system-optimal",
+        choices=("system-optimal", "aon", "equilibrium"),
+        help="assignment method (default: system-optimal)",
+    )
+    p.add_argument("--compare", default=None, metavar="SCENARIO", help="a second scenario to compare with")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="HTML file to write (default: maps/<scenario>.html or maps/<scenario>-vs-<compare>.html)",
+    )
+    p.add_argument(
+        "--tiles",
+        default="none",
+        choices=TILES,
+        help="none (default): bundled country outlines, works offline; online: add OpenStreetMap tiles as an option",
+    )
+
+
+@_map_args.handler
+def _map(args: argparse.Namespace) -> int:
+    from .maps import write_map
+    from .pipeline import analyze
+
+    data = load_geodata(args.geodata)
+    run = analyze(args.scenario, geodata=data, method=args.method)
+    other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
+    output = args.output
+    if output is None:
+        name = _stem(str(args.scenario)) + (f"-vs-{_stem(str(args.compare))}" if args.compare else "")
+        output = Path("maps") / f"{name}.html"
+    print(write_map(run, output, compare=other, tiles=args.tiles))
+    return 0

@@ -1,0 +1,146 @@
+"""Shortest-path trees for many origins on a CSR graph, compiled with numba.
+
+Dijkstra with a binary heap, one origin per thread (``prange``), stopping as soon as every
+destination asked of that origin is settled; the paths are then read back as CSR positions.
+This is the hot loop of every assignment method (pricing in column generation, AON, N-1):
+SciPy's ``dijkstra`` computes whole trees, single-threaded, and is 3-4x slower here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["tree_paths"]
+
+
+@njit(cache=True, nogil=True)
+def _push(keys, vals, size, key, val):  # pragma: no cover - compiled
+    i = size
+    keys[i] = key
+    vals[i] = val
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= keys[i]:
+            break
+        keys[parent], keys[i] = keys[i], keys[parent]
+        vals[parent], vals[i] = vals[i], vals[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, nogil=True)
+def _pop(keys, vals, size):  # pragma: no cover - compiled
+    key = keys[0]
+    val = vals[0]
+    size -= 1
+    keys[0] = keys[size]
+    vals[0] = vals[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        right = left + 1
+        child = left if (right >= size or keys[left] <= keys[right]) else right
+        if keys[i] <= keys[child]:
+            break
+        keys[child], keys[i] = keys[i], keys[child]
+        vals[child], vals[i] = vals[i], vals[child]
+        i = child
+    return key, val, size
+
+
+@njit(cache=True, nogil=True)
+def _tree(indptr, indices, weights, source, targets, into):  # pragma: no cover - compiled
+    """Dijkstra from ``source`` until all ``targets`` are settled; ``into[v]`` = CSR position of v's tree arc."""
+    n = len(indptr) - 1
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, np.bool_)
+    want = np.zeros(n, np.bool_)
+    left = 0
+    for t in targets:
+        if not want[t] and t != source:
+            want[t] = True
+            left += 1
+    keys = np.empty(len(indices) + 1)
+    vals = np.empty(len(indices) + 1, np.int64)
+    size = _push(keys, vals, 0, 0.0, source)
+    dist[source] = 0.0
+    while size > 0 and left > 0:
+        d, u, size = _pop(keys, vals, size)
+        if done[u]:
+            continue
+        done[u] = True
+        if want[u]:
+            left -= 1
+        for j in range(indptr[u], indptr[u + 1]):
+            v = indices[j]
+            nd = d + weights[j]
+            if nd < dist[v]:
+                dist[v] = nd
+                into[v] = j
+                size = _push(keys, vals, size, nd, v)
+
+
+@njit(parallel=True, cache=True)
+def _paths(indptr, indices, weights, row_of, sources, tptr, targets):  # pragma: no cover - compiled
+    n = len(indptr) - 1
+    k = len(sources)
+    lengths = np.zeros(len(targets), np.int64)
+    into = np.full((k, n), -1, np.int64)
+    for i in prange(k):
+        _tree(indptr, indices, weights, sources[i], targets[tptr[i] : tptr[i + 1]], into[i])
+        for p in range(tptr[i], tptr[i + 1]):
+            v = targets[p]
+            steps = 0
+            while v != sources[i]:
+                j = into[i, v]
+                if j < 0:
+                    steps = -1
+                    break
+                steps += 1
+                v = row_of[j]
+            lengths[p] = steps
+    offsets = np.zeros(len(targets) + 1, np.int64)
+    for p in range(len(targets)):
+        offsets[p + 1] = offsets[p] + max(lengths[p], 0)
+    flat = np.empty(offsets[-1], np.int64)
+    for i in prange(k):
+        for p in range(tptr[i], tptr[i + 1]):
+            if lengths[p] <= 0:
+                continue
+            v = targets[p]
+            at = offsets[p + 1]
+            while v != sources[i]:
+                j = into[i, v]
+                at -= 1
+                flat[at] = j
+                v = row_of[j]
+    return lengths, offsets, flat
+
+
+def tree_paths(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    row_of: np.ndarray,
+    sources: np.ndarray,
+    tptr: np.ndarray,
+    targets: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest paths from each ``sources[i]`` to each of ``targets[tptr[i]:tptr[i+1]]``.
+
+    Returns ``lengths`` (arcs per path; -1 unreachable, 0 when target = source), ``offsets`` and
+    ``flat``: the CSR positions of path p's arcs, in order, are ``flat[offsets[p]:offsets[p+1]]``.
+    ``row_of[j]`` is the tail node of CSR position j.
+    """
+    return _paths(
+        indptr.astype(np.int64),
+        indices.astype(np.int64),
+        weights.astype(np.float64),
+        row_of.astype(np.int64),
+        sources.astype(np.int64),
+        tptr.astype(np.int64),
+        targets.astype(np.int64),
+    )
