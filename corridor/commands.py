@@ -178,7 +178,9 @@ def _throughput(args: argparse.Namespace) -> int:
 def _criticality_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
     p.add_argument("--top", type=int, default=15, help="how many assets to list (default: 15)")
-    p.add_argument("--jobs", type=int, default=None, help="processes to use (default: the cores available)")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="worker processes (default: 1; the shortest paths already use every core)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON (all assets)")
 
 

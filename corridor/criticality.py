@@ -9,12 +9,15 @@ Fast by construction: an asset that carries no flow in the optimum provably chan
 served demand nor cost (the optimum stays feasible without it), and one that carries no flow
 in the maximum flow cannot lower the throughput, so neither is re-solved; the others re-solve
 the same master LP warm (block the asset's path columns, solve, unblock) instead of rebuilding
-it, on up to ``jobs`` processes.
+it. The shortest paths inside each re-solve already run on all cores (compiled, one thread per
+origin); ``jobs > 1`` adds worker processes on top (spawned, so a script calling it needs the usual
+``if __name__ == "__main__":`` guard).
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable
@@ -73,7 +76,7 @@ def n_minus_1(
     *,
     sources: np.ndarray | None = None,
     sinks: np.ndarray | None = None,
-    jobs: int | None = None,
+    jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     skip_unloaded: bool = True,
 ) -> pd.DataFrame:
@@ -91,7 +94,7 @@ def n_minus_1(
     cands = _candidates(arcs)
     todo = [(eid, a) for eid, a in cands.items() if not skip_unloaded or flow[a].sum() > 1e-9]
     results: dict[str, tuple[float, np.ndarray]] = {}
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) // 50 or 1))
+    jobs = max(1, min(jobs, os.cpu_count() or 1, len(todo) // 50 or 1))
     done = 0
     if jobs == 1:
         for eid, a in todo:
@@ -104,11 +107,12 @@ def n_minus_1(
                 progress(done, len(todo))
     else:
         chunks = [todo[i::jobs] for i in range(jobs)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             for part in pool.map(_solve_chunk, [problem] * jobs, chunks):
                 for eid, objective, served in part:
                     results[eid] = (objective, served)
-                done += sum(len(c) for c in chunks) // jobs
+                done += len(part)
                 if progress:
                     progress(min(done, len(todo)), len(todo))
     base_tp = math.nan
@@ -142,7 +146,7 @@ def criticality(
     geodata: Geodata,
     scenario: Scenario,
     *,
-    jobs: int | None = None,
+    jobs: int = 1,
     progress: bool = False,
     skip_unloaded: bool = True,
 ) -> pd.DataFrame:
