@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 from pyproj import Geod
 
 from corridor import load_geodata
@@ -85,3 +86,14 @@ def scenario(
     """A scenario with freight (or the given commodity) demand between node ids."""
     items = tuple(Demand(d[0], d[1], d[3] if len(d) > 3 else "freight", float(d[2])) for d in demand)
     return Scenario(name="test", year=year, description="", demand=items, parameters=params)
+
+
+def capacity_digraph(nodes: dict, edges: list[dict[str, Any]]) -> nx.DiGraph:
+    """The same network as a networkx DiGraph with summed parallel capacities (an independent check)."""
+    digraph = nx.DiGraph()
+    digraph.add_nodes_from(nodes)
+    for e in edges:
+        for u, v in [(e["a"], e["b"])] + ([] if e.get("directed", False) else [(e["b"], e["a"])]):
+            cap = digraph.get_edge_data(u, v, {"capacity": 0})["capacity"] + e.get("capacity", 100.0)
+            digraph.add_edge(u, v, capacity=cap)
+    return digraph

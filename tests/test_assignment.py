@@ -13,7 +13,7 @@ from corridor.assignment import assign, build_problem, solve
 from corridor.bottlenecks import flag_bottlenecks
 from corridor.network import COMMODITIES, arcs_from_graph, build_network
 
-from .netbuild import make_geodata, scenario
+from .netbuild import capacity_digraph, make_geodata, scenario
 
 FREIGHT = COMMODITIES.index("freight")
 
@@ -252,11 +252,7 @@ def test_single_od_throughput_equals_networkx_max_flow(tmp_path_factory, net):
     o, d, _ = demand[0]
     g = make_geodata(tmp_path_factory.mktemp("net"), nodes, edges)
     r = assign(g, scenario([(o, d, 1000.0)], unserved_penalty={"freight": 1e5}))
-    digraph = nx.DiGraph()
-    for e in edges:
-        for u, v in [(e["a"], e["b"])] + ([] if e["directed"] else [(e["b"], e["a"])]):
-            cap = digraph.get_edge_data(u, v, {"capacity": 0})["capacity"] + e["capacity"]
-            digraph.add_edge(u, v, capacity=cap)
+    digraph = capacity_digraph(nodes, edges)
     expected = nx.maximum_flow_value(digraph, o, d) if o in digraph and d in digraph else 0.0
     assert r.od.loc[0, "served"] == pytest.approx(expected, abs=1e-6)
 

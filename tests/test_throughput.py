@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from corridor._errors import ScenarioError
 from corridor.throughput import max_throughput
 
-from .netbuild import make_geodata, scenario
+from .netbuild import capacity_digraph, make_geodata, scenario
 from .test_assignment import networks
 
 
@@ -53,12 +53,7 @@ def test_value_and_cut_match_networkx(tmp_path_factory, net):
     o, d, _ = demand[0]
     g = make_geodata(tmp_path_factory.mktemp("net"), nodes, edges)
     t = max_throughput(g, scenario([(o, d, 1.0)]), sources=[o], sinks=[d])
-    digraph = nx.DiGraph()
-    digraph.add_nodes_from(nodes)
-    for e in edges:
-        for u, v in [(e["a"], e["b"])] + ([] if e["directed"] else [(e["b"], e["a"])]):
-            cap = digraph.get_edge_data(u, v, {"capacity": 0})["capacity"] + e["capacity"]
-            digraph.add_edge(u, v, capacity=cap)
+    digraph = capacity_digraph(nodes, edges)
     value, _ = nx.minimum_cut(digraph, o, d)
     assert t.value == pytest.approx(value, abs=1e-3)
     # our cut is a minimum cut too: its capacities add up to the max flow
