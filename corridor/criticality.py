@@ -79,6 +79,7 @@ def n_minus_1(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     skip_unloaded: bool = True,
+    master: MasterLP | None = None,
 ) -> pd.DataFrame:
     """N-1 on a solver-ready problem: one row per asset with the change it causes when out.
 
@@ -88,7 +89,7 @@ def n_minus_1(
     provably zero and nothing was re-solved).
     """
     arcs = problem.arcs
-    master = MasterLP(problem)
+    master = master if master is not None else MasterLP(problem)
     base = master.solve()
     flow = base.arc_flow.sum(axis=0)
     cands = _candidates(arcs)
@@ -169,15 +170,17 @@ def criticality(
     freight = problem.commodity == FREIGHT
     sources = np.unique(problem.origin[freight]) if freight.any() else None
     sinks = np.unique(problem.destination[freight]) if freight.any() else None
+    master = MasterLP(problem)
+    base = master.solve()
     table = n_minus_1(
         problem,
+        master=master,
         sources=sources,
         sinks=sinks,
         jobs=jobs,
         progress=_progress if progress else None,
         skip_unloaded=skip_unloaded,
     )
-    base = MasterLP(problem).solve()
     cands = _candidates(arcs)
     out = []
     for eid, row in table.iterrows():
