@@ -64,7 +64,7 @@ def _tree(indptr, indices, weights, source, targets, into):  # pragma: no cover 
             want[t] = True
             left += 1
     keys = np.empty(len(indices) + 1)
-    vals = np.empty(len(indices) + 1, np.int64)
+    vals = np.empty(len(indices) + 1, np.int32)
     size = _push(keys, vals, 0, 0.0, source)
     dist[source] = 0.0
     while size > 0 and left > 0:
@@ -88,7 +88,7 @@ def _paths(indptr, indices, weights, row_of, sources, tptr, targets):  # pragma:
     n = len(indptr) - 1
     k = len(sources)
     lengths = np.zeros(len(targets), np.int64)
-    into = np.full((k, n), -1, np.int64)
+    into = np.full((k, n), -1, np.int32)
     for i in prange(k):
         _tree(indptr, indices, weights, sources[i], targets[tptr[i] : tptr[i + 1]], into[i])
         for p in range(tptr[i], tptr[i + 1]):
