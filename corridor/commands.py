@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from .cli import command
@@ -179,7 +180,10 @@ def _criticality_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
     p.add_argument("--top", type=int, default=15, help="how many assets to list (default: 15)")
     p.add_argument(
-        "--jobs", type=int, default=1, help="worker processes (default: 1; the shortest paths already use every core)"
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes for large networks (default: the cores available; used from 100 re-solves on)",
     )
     p.add_argument("--json", action="store_true", help="print JSON (all assets)")
 

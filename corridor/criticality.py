@@ -59,16 +59,23 @@ def _progress(done: int, total: int) -> None:
 
 
 def _solve_chunk(problem: Problem, masks: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, np.ndarray]]:
-    """Re-solve the master with each asset blocked in turn (one warm model per chunk)."""
-    master = MasterLP(problem)
-    master.solve()
-    out = []
-    for eid, arcs_of in masks:
-        blocked = np.zeros(problem.arcs.n_arcs, dtype=bool)
-        blocked[arcs_of] = True
-        sol = master.solve(blocked=blocked, detail=False)
-        out.append((eid, sol.objective, sol.served))
-    return out
+    """Re-solve the master with each asset blocked in turn (one warm model per chunk, in a worker process)."""
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # the workers already share the cores between them
+    try:
+        master = MasterLP(problem)
+        master.solve()
+        out = []
+        for eid, arcs_of in masks:
+            blocked = np.zeros(problem.arcs.n_arcs, dtype=bool)
+            blocked[arcs_of] = True
+            sol = master.solve(blocked=blocked, detail=False)
+            out.append((eid, sol.objective, sol.served))
+        return out
+    finally:
+        numba.set_num_threads(threads)
 
 
 def n_minus_1(
