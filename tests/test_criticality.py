@@ -125,4 +125,4 @@ if __name__ == "__main__":
 """
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=300)
-    assert float(out.stdout.strip()) < 1e-8  # equal within the LP's tolerances (warm starts differ)
+    assert float(out.stdout.strip()) < 1e-5  # equal within the LP tolerances (HiGHS: 1e-7 per row; warm starts differ)
