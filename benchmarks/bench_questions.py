@@ -68,8 +68,11 @@ def main() -> None:
         t1 = time.perf_counter()
         corridor.plan_expansion(geodata, sc, target=10.0)
         t2 = time.perf_counter()
-        print(f"corridor {name}: N-1 {t1 - t0:.2f} s ({int(table['resolved'].sum())} of {len(table)} re-solved), "
-              f"plan --target 10 {t2 - t1:.2f} s", flush=True)
+        print(
+            f"corridor {name}: N-1 {t1 - t0:.2f} s ({int(table['resolved'].sum())} of {len(table)} re-solved), "
+            f"plan --target 10 {t2 - t1:.2f} s",
+            flush=True,
+        )
     for size in args.sizes:
         problem = synthetic(size, args.od, load=args.load)
         head = f"{problem.arcs.n_arcs:>6} arcs, {len(problem.demand)} OD"

@@ -11,6 +11,7 @@ so regional files written in parallel do not break the build.
 
 Usage:  python tools/build_geodata.py [--src DIR] [--out DIR] [--quiet]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -159,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             warnings.append(
                 f"WARNING {e['_src']}: edge {eid}: unresolved end point(s) "
-                + ", ".join(f"{k}={e.get(k)}" for k in missing) + " - skipped")
+                + ", ".join(f"{k}={e.get(k)}" for k in missing)
+                + " - skipped"
+            )
             continue
         a = [float(nodes[e["from_id"]]["lon"]), float(nodes[e["from_id"]]["lat"])]
         b = [float(nodes[e["to_id"]]["lon"]), float(nodes[e["to_id"]]["lat"])]
@@ -201,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             p = "" if pub is None else f"{pub:.1f}"
             d = "" if dev is None else f"{dev:+.1f}"
             print(f"{eid:<{w}}  {length:>10.1f}  {p:>12}  {d:>7}")
-    print(f"{len(node_lines)} nodes, {len(edge_lines)} edges written to {args.out}"
-          f" ({len(warnings)} edges skipped)")
+    print(f"{len(node_lines)} nodes, {len(edge_lines)} edges written to {args.out} ({len(warnings)} edges skipped)")
     for err in errors:
         print("ERROR", err, file=sys.stderr)
     return 1 if errors else 0

@@ -18,6 +18,7 @@ ALLOWED with the km they may add to "mid".
 
 Usage:  python tools/check_landsea.py [--all]     exit status 1 on any finding
 """
+
 from __future__ import annotations
 
 import argparse
@@ -102,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.all or findings or ends + mid > 0.5:
             note = "; ".join(findings) if findings else (f"ok (allowed: {why})" if allow and mid > MID_TOL_KM else "ok")
             print(f"{eid:<34} {'wet' if wet else 'dry':<4} {total:7.1f} {ends:6.1f} {mid:6.1f}  {note}")
-    print(f"{bad} edge(s) with findings (tolerance {MID_TOL_KM} km mid-line;"
-          f" onshore ends per mode and end {END_TOL_KM})")
+    print(
+        f"{bad} edge(s) with findings (tolerance {MID_TOL_KM} km mid-line; onshore ends per mode and end {END_TOL_KM})"
+    )
     return 1 if bad else 0
 
 

@@ -31,6 +31,7 @@ Usage:
     python tools/derive_rail.py --check    # only compare; exit 1 if any via would change
     python tools/derive_rail.py --edge rail-baku-alat [--edge ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -148,7 +149,7 @@ def _insert(coords: list[list[float]], w: list[float]) -> list[list[float]]:
     for i in range(len(coords) - 1):
         seg = LineString([coords[i], coords[i + 1]]).length
         if acc + seg >= d:
-            return [*coords[:i + 1], w, *coords[i + 1:]]
+            return [*coords[: i + 1], w, *coords[i + 1 :]]
         acc += seg
     return [*coords[:-1], w, *coords[-1:]]
 
@@ -195,11 +196,13 @@ def main(argv: list[str] | None = None) -> int:
             via = derive_via(graph, a, wps, b)
             old = [[float(x), float(y)] for x, y in e.get("via", [])]
             same = len(old) == len(via) and all(
-                abs(p[0] - q[0]) < 1e-9 and abs(p[1] - q[1]) < 1e-9 for p, q in zip(old, via, strict=False))
+                abs(p[0] - q[0]) < 1e-9 and abs(p[1] - q[1]) < 1e-9 for p, q in zip(old, via, strict=False)
+            )
             status = "unchanged" if same else "CHANGED"
             changed += not same
-            print(f"{e['id']:<34} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
-                  f" {len(via):9d}  {status}")
+            print(
+                f"{e['id']:<34} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f} {len(via):9d}  {status}"
+            )
             if not same:
                 new_text = replace_via(new_text, e["id"], fmt_via(via))
         if not args.check and new_text != text:
