@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "CorridorError",
     "FieldError",
@@ -11,7 +13,16 @@ __all__ = [
     "ScenarioError",
     "ValidationError",
     "ValidationErrors",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(ref: str, known: Iterable[object], otherwise: str) -> str:
+    """A fix hint: the closest known id (``did you mean 'x'?``), else ``otherwise``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(ref), sorted(str(k) for k in known), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
 
 
 class CorridorError(Exception):

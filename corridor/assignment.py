@@ -502,16 +502,15 @@ def travel_time_slope(arcs: Arcs, volume: np.ndarray) -> np.ndarray:
     return slope
 
 
-def _beckmann(arcs: Arcs, volume: np.ndarray, fixed: np.ndarray, n_grid: int = 16) -> float:
-    """Beckmann objective: sum over arcs of the integral of travel time up to the volume (Simpson's rule),
-    plus the fixed (volume-independent) cost in time units."""
+def _beckmann(arcs: Arcs, volume: np.ndarray, n_grid: int = 16) -> float:
+    """Beckmann objective: sum over arcs of the integral of travel time up to the volume (Simpson's rule)."""
     s = np.linspace(0, 1, n_grid + 1)
     w = np.ones(n_grid + 1)
     w[1:-1:2], w[2:-1:2] = 4, 2
     total = 0.0
     for si, wi in zip(s, w, strict=True):
         total += wi * travel_time(arcs, si * volume) @ volume
-    return total / (3 * n_grid) + fixed @ volume
+    return total / (3 * n_grid)
 
 
 def solve_equilibrium(
@@ -593,7 +592,7 @@ def solve_equilibrium(
     )
     sol = Solution(
         status,
-        float(_beckmann(arcs, volume(flow), np.zeros(arcs.n_arcs))),
+        float(_beckmann(arcs, volume(flow))),
         flow,
         np.zeros(arcs.n_arcs),
         served,
@@ -617,13 +616,16 @@ def schedule_check(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> pd
     """
     cost = arcs.cost(scenario.parameter("value_of_time"))
     cindex = {c: i for i, c in enumerate(COMMODITIES)}
+    routers: dict[int, _Router] = {}
     rows = []
     for s in scenario.schedules:
         c = cindex[s.commodity]
         o, d = s.origin, s.destination
         path = None
         if o in graph and d in graph:
-            router = _Router(arcs, arcs.allows[c], cost[c])
+            if c not in routers:
+                routers[c] = _Router(arcs, arcs.allows[c], cost[c])
+            router = routers[c]
             (path,) = router.paths(
                 np.array([arcs.node_index[in_node(graph, o)]]), np.array([arcs.node_index[out_node(graph, d)]])
             )

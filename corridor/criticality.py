@@ -192,16 +192,15 @@ def criticality(
     out = []
     for eid, row in table.iterrows():
         a = cands[eid]
-        node = arcs.direction[a[0]] == 0
-        rec = (geodata.nodes if node else geodata.edges).loc[eid]
+        rec, layer, kind = geodata.asset(eid, node=bool(arcs.direction[a[0]] == 0))
         carried = [i for i, c in enumerate(COMMODITIES) if arcs.counts[i, a].any()]
         affected = np.isin(problem.commodity, carried)
         served_loss = float(-row["served_change"][affected].sum()) if affected.any() else 0.0
         item = {
             "id": eid,
             "name": rec["name"],
-            "layer": "node" if node else "edge",
-            "type": rec["kind"] if node else rec["mode"],
+            "layer": layer,
+            "type": kind,
             "flow": row["flow"],
             "capacity": float(np.nanmin(np.where(np.isfinite(arcs.capacity[a]), arcs.capacity[a], np.nan)))
             if np.isfinite(arcs.capacity[a]).any()

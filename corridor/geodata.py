@@ -31,6 +31,7 @@ from ._errors import (
     ReferenceError_,
     ValidationError,
     ValidationErrors,
+    did_you_mean,
 )
 
 __all__ = [
@@ -81,6 +82,18 @@ class Geodata:
 
     def __iter__(self) -> Iterator[gpd.GeoDataFrame]:
         return iter((self.nodes, self.edges))
+
+    def asset(self, element: str, *, node: bool | None = None) -> tuple[pd.Series, str, str]:
+        """The record of node or edge ``element``, its layer ("node"/"edge") and its type (kind or mode).
+
+        ``node`` says which layer to look in where the caller knows it (a node's internal arc);
+        by default edges first, then nodes.
+        """
+        if not node and element in self.edges.index:
+            rec = self.edges.loc[element]
+            return rec, "edge", rec["mode"]
+        rec = self.nodes.loc[element]
+        return rec, "node", rec["kind"]
 
 
 class _Problems:
@@ -514,8 +527,6 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
         if g is not None and g.geom_type == "Point"
     }
     known = set(str(i) for i in nodes.get("id", []))
-    import difflib
-
     for row in edges.itertuples(index=False):
         rec = row._asdict()
         fid, geom = str(rec.get("id")), rec.get("geometry")
@@ -525,8 +536,7 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
             if _missing(ref):
                 continue
             if str(ref) not in known:
-                close = difflib.get_close_matches(str(ref), sorted(known), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "add the node or fix the id"
+                hint = did_you_mean(str(ref), known, "add the node or fix the id")
                 problems.add(ReferenceError_(f"names no node '{ref}'", file=source, feature=fid, field=field, fix=hint))
                 continue
             node = where.get(str(ref))

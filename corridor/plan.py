@@ -117,14 +117,13 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
         a = np.flatnonzero(group == g)
         before = float(arcs.capacity[a].min())
         after = before + float(added[g])
-        node = e not in geodata.edges.index
-        rec = (geodata.nodes if node else geodata.edges).loc[e]
+        rec, layer, kind = geodata.asset(e)
         out.append(
             {
                 "id": e,
                 "name": rec["name"],
-                "layer": "node" if node else "edge",
-                "type": rec["kind"] if node else rec["mode"],
+                "layer": layer,
+                "type": kind,
                 "capacity_before": before,
                 "added": float(added[g]),
                 "capacity_after": after,
@@ -159,7 +158,7 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
         if status.get(e, "operating") != "operating":
             a = [i for i, x in enumerate(arcs.element) if x == e]
             if flow[a].max() > 1e-9:
-                rec = geodata.edges.loc[e] if e in geodata.edges.index else geodata.nodes.loc[e]
+                rec = geodata.asset(e)[0]
                 planned.append(
                     {
                         "id": e,

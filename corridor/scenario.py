@@ -43,7 +43,6 @@ adds its own.
 
 from __future__ import annotations
 
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
-from ._errors import ScenarioError
+from ._errors import ScenarioError, did_you_mean
 from .geodata import Geodata
 
 __all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "Schedule", "apply_scenario", "list_scenarios", "load_scenario"]
@@ -134,8 +133,7 @@ def _locate(name: str | Path, geodata: Geodata) -> Path:
     candidate = folder / f"{name}.toml"
     if not candidate.is_file():
         known = list_scenarios(geodata)
-        close = difflib.get_close_matches(str(name), known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known scenarios: {', '.join(known) or 'none'}"
+        hint = did_you_mean(str(name), known, f"known scenarios: {', '.join(known) or 'none'}")
         raise ScenarioError(f"no scenario '{name}'", file=str(folder), fix=hint)
     return candidate
 
@@ -334,8 +332,7 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
 
     def known(ref: str, entry: str, field_name: str, pool: set[str]) -> None:
         if ref not in pool:
-            close = difflib.get_close_matches(ref, sorted(pool), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "use the id of a node or edge in the geodata"
+            hint = did_you_mean(ref, pool, "use the id of a node or edge in the geodata")
             raise ScenarioError(f"unknown id '{ref}'", file=where, feature=entry, field=field_name, fix=hint)
 
     units = schema.commodity_units()

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-from ._errors import ScenarioError
+from ._errors import ScenarioError, did_you_mean
 from .geodata import Geodata
 from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, in_node, out_node
 from .scenario import Scenario
@@ -120,10 +120,7 @@ def max_throughput(
             raise ScenarioError(f"no node given to {role}", fix="give one or more node ids, comma-separated")
         for ref in ids:
             if ref not in geodata.nodes.index:
-                import difflib
-
-                close = difflib.get_close_matches(ref, list(geodata.nodes.index), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "use a node id from the geodata"
+                hint = did_you_mean(ref, geodata.nodes.index, "use a node id from the geodata")
                 raise ScenarioError(f"unknown node '{ref}' in {role}", fix=hint)
             if ref not in graph:
                 raise ScenarioError(
@@ -136,14 +133,13 @@ def max_throughput(
     rows = []
     for a in cut_arcs:
         eid = arcs.element[a]
-        node = arcs.direction[a] == 0
-        rec = (geodata.nodes if node else geodata.edges).loc[eid]
+        rec, layer, kind = geodata.asset(eid, node=bool(arcs.direction[a] == 0))
         rows.append(
             {
                 "id": eid,
                 "name": rec["name"],
-                "layer": "node" if node else "edge",
-                "type": rec["kind"] if node else rec["mode"],
+                "layer": layer,
+                "type": kind,
                 "direction": {0: "through", 1: "forward", -1: "reverse"}[int(arcs.direction[a])],
                 "capacity": float(arcs.capacity[a]),
                 "capacity_unit": rec["capacity_unit"],
