@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import html
+import json
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +15,12 @@ from corridor import CorridorError
 from corridor.assignment import assign
 from corridor.bottlenecks import flag_bottlenecks
 from corridor.cli import main
-from corridor.maps import MODES, TOP_BOTTLENECKS, make_map, write_map
+from corridor.maps import MODES, TOP_BOTTLENECKS, make_map, map_data, write_map
 from corridor.offline import render_offline
 from corridor.pipeline import Analysis, analyze
 from corridor.report import result_document
 
+from .browser import page_data
 from .netbuild import make_geodata, scenario
 
 PROBE = "<img src=x onerror=alert(1)>"
@@ -89,8 +88,8 @@ def _children(m: folium.Map, cls: type) -> list[Any]:
     return [c for c in m._children.values() if isinstance(c, cls)]
 
 
-def _polylines(group: Any) -> list[folium.PolyLine]:
-    return [c for c in group._children.values() if isinstance(c, folium.PolyLine)]
+def _items(layers: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [item for layer in layers for item in layer.get(kind, [])]
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,53 +97,54 @@ def _polylines(group: Any) -> list[folium.PolyLine]:
 
 
 def test_layers_present(baseline: Analysis) -> None:
-    m = make_map(baseline)
-    groups = {fg.layer_name: fg for fg in _children(m, folium.FeatureGroup)}
+    data = map_data(baseline)
+    layers = {layer["name"]["text"]: layer for layer in data["sets"][0]}
     modes = set(baseline.edges["mode"])
-    assert {MODES[mode] for mode in modes} <= set(groups)
-    assert {"Nodes: ports", "Nodes: rail stations", "Nodes: border crossings", "Bottleneck markers"} <= set(groups)
-    # one main polyline per edge (plus casings under bottlenecks), classed by mode
-    edge_lines = [pl for fg in groups.values() for pl in _polylines(fg) if "cx-edge" in pl.options.get("className", "")]
-    assert len(edge_lines) == len(baseline.edges)
-    assert len(_children(m, folium.LayerControl)) == 1
-    assert not [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
-    basemap = [g for g in _children(m, folium.GeoJson) if not g.overlay]
-    assert len(basemap) == 1 and basemap[0].options["interactive"] is False
+    assert {MODES[mode] for mode in modes} <= set(layers)
+    assert {"Nodes: ports", "Nodes: rail stations", "Nodes: border crossings", "Bottleneck markers"} <= set(layers)
+    # one line per edge, classed by mode; one marker per node; a badge per bottleneck
+    edges = _items(data["sets"][0], "edges")
+    assert sorted(e["id"] for e in edges) == sorted(baseline.edges.index)
+    assert all(e["cls"].startswith("cx-edge cx-set-0 cx-mode-") for e in edges)
+    assert len(_items(data["sets"][0], "nodes")) == len(baseline.nodes)
+    assert len(_items(data["sets"][0], "badges")) == len(baseline.document["bottlenecks"])
+    assert data["tiles"] is None and len(data["sets"]) == 1
+    m = make_map(baseline)
+    assert not _children(m, folium.TileLayer) and not _children(m, folium.GeoJson)  # all drawn from the data
+    assert page_data(render_offline(m)) == json.loads(json.dumps(data))
 
 
 def test_online_tiles_opt_in(tiny: Analysis) -> None:
     offline = render_offline(make_map(tiny))
     assert "tile.openstreetmap.org" not in offline
-    m = make_map(tiny, tiles="online")
-    (tiles,) = _children(m, folium.TileLayer)
-    assert tiles.overlay is False and tiles.show is False  # a base layer the user picks
+    tiles = map_data(tiny, tiles="online")["tiles"]
+    assert tiles is not None and tiles["url"].startswith("https://tile.openstreetmap.org/")
+    assert "tile.openstreetmap.org" in render_offline(make_map(tiny, tiles="online"))
     with pytest.raises(CorridorError, match="tiles"):
         make_map(tiny, tiles="osm")
 
 
 def test_planned_dashed_and_faint(tiny: Analysis) -> None:
-    m = make_map(tiny)
-    (planned,) = [
-        pl
-        for fg in _children(m, folium.FeatureGroup)
-        for pl in _polylines(fg)
-        if pl.options.get("dashArray") and "cx-edge" in pl.options["className"]
-    ]
-    assert planned.options["opacity"] < 0.6  # not in service in 2024: faint
-    page = render_offline(m)
-    assert '"dashArray": "7 6"' in page  # the construction link
-    assert '"2030"' in page  # labelled with its start year
-    assert "not in service in 2024" in page
+    data = page_data(render_offline(make_map(tiny)))
+    (planned,) = [e for e in _items(data["sets"][0], "edges") if e["dash"]]
+    assert planned["id"] == "a-b-new" and planned["dash"] == "7 6"
+    assert planned["opacity"] < 0.6  # not in service in 2024: faint
+    assert planned["year"] == "2030"  # labelled with its start year
+    assert ["status", "construction, start 2030 — not in service in 2024"] in planned["info"]["rows"]
 
 
 def test_escaping(tiny: Analysis) -> None:
     page = render_offline(make_map(tiny))
-    for probe in (PROBE, EDGE_PROBE, "${alert(4)}", "<script>alert(5)"):
+    for probe in (PROBE, EDGE_PROBE, "<script>alert(5)"):  # no tag from the data
         assert probe not in page
-    assert html.escape(PROBE) in page  # shown as text
-    assert "javascript:alert(3)" in page and 'href="javascript:' not in page
-    assert 'href="https://example.org/test-network"' in page  # http(s) sources are links
-    assert "&#96;&#36;{alert(4)}&#96;" in page
+    data = page_data(page)
+    nodes = {n["id"]: n for n in _items(data["sets"][0], "nodes")}
+    edges = {e["id"]: e for e in _items(data["sets"][0], "edges")}
+    assert nodes["p"]["info"]["title"] == PROBE  # the text itself, for the page to show as text
+    assert ["data note", NOTE_PROBE] in nodes["p"]["more"]
+    assert edges["a-c"]["info"]["title"] == EDGE_PROBE
+    assert ["source", "javascript:alert(3)"] in edges["a-c"]["more"]
+    assert 'href="javascript:' not in page
 
 
 def test_deterministic(tiny: Analysis, baseline: Analysis, tmp_path: Path) -> None:
@@ -167,12 +167,13 @@ def test_offline_page(pages: dict[str, Path]) -> None:
 
 
 def test_compare_layers(baseline: Analysis, target: Analysis) -> None:
-    m = make_map(target, compare=baseline)
-    names = [fg.layer_name for fg in _children(m, folium.FeatureGroup)]
-    assert any("target-2030" in n for n in names) and any("baseline-2024" in n for n in names)
-    assert any(n.startswith("Δ utilisation") for n in names)
-    hidden = [fg for fg in _children(m, folium.FeatureGroup) if not fg.show]
-    assert hidden and all("target-2030</span>" not in fg.layer_name for fg in hidden)
+    data = map_data(target, compare=baseline)
+    shown, other, (delta,) = data["sets"]  # the page shows the first set; the others are switched to
+    assert {layer["name"]["prefix"] for layer in shown} == {"target-2030"}
+    assert {layer["name"]["prefix"] for layer in other} == {"baseline-2024"}
+    assert delta["name"]["text"].startswith("Δ utilisation") and len(delta["edges"]) == len(target.edges)
+    assert data["panel"]["switch"] == ["target-2030", "baseline-2024", "Δ utilisation"]
+    assert data["delta_span"] is not None
 
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,108 +194,6 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: py
 
 # --------------------------------------------------------------------------------------------
 # real browser (Debian chromium, every http(s) request aborted)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    exe = shutil.which("chromium")
-    assert exe is not None, "Debian chromium is not installed: run `apt-get install chromium` (bash .ci/run does)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Page:
-    """A page opened offline, recording console errors, network attempts and dialogs."""
-
-    def __init__(self, browser: Any, path: Path) -> None:
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.page = page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("dialog", self._dialog)
-        page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else self.requests.append(r.url))
-
-        def abort(route: Any) -> None:
-            self.requests.append(route.request.url)
-            route.abort()
-
-        page.route("http*://**", abort)
-        page.goto(path.as_uri())
-        page.wait_for_load_state("load")
-        page.wait_for_function("() => window.corridorMap !== undefined && !corridorMap._animatingZoom")
-
-    def _dialog(self, dialog: Any) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def count(self, selector: str) -> int:
-        return int(self.page.evaluate("s => document.querySelectorAll(s).length", selector))
-
-    def view(self) -> dict[str, float]:
-        return self.page.evaluate(
-            "() => { const c = corridorMap.getCenter(); return {lat: c.lat, lng: c.lng, zoom: corridorMap.getZoom()}; }"
-        )
-
-    def mark(self, name: str) -> str:
-        """Tag the path of the layer whose tooltip shows ``name``; return a selector for it."""
-        found = self.page.evaluate(
-            """name => {
-                let n = 0;
-                corridorMap.eachLayer(l => {
-                    const t = l.getTooltip && l.getTooltip();
-                    if (!t || !l._path) { return; }
-                    const doc = new DOMParser().parseFromString(String(t.getContent()), 'text/html');
-                    const b = doc.querySelector('b');
-                    if (b && b.textContent === name) { l._path.setAttribute('data-probe', 'yes'); n++; }
-                });
-                return n;
-            }""",
-            name,
-        )
-        assert found == 1, f"{found} paths named {name!r}"
-        return "path[data-probe='yes']"
-
-    def hover_path(self, selector: str) -> None:
-        """Move the mouse onto the path, at a point along it where nothing else lies on top."""
-        xy = self.page.evaluate(
-            """s => {
-                const p = document.querySelector(s);
-                const m = p.getScreenCTM();
-                for (const at of [0.3, 0.4, 0.2, 0.6, 0.7, 0.15, 0.85, 0.1, 0.9]) {
-                    const pt = p.getPointAtLength(p.getTotalLength() * at);
-                    const x = pt.x * m.a + pt.y * m.c + m.e, y = pt.x * m.b + pt.y * m.d + m.f;
-                    if (document.elementFromPoint(x, y) === p) { return [x, y]; }
-                }
-                return null;
-            }""",
-            selector,
-        )
-        assert xy is not None, f"no free point on {selector}"
-        self.page.mouse.move(xy[0], xy[1])
-
-    def close(self) -> None:
-        self.page.close()
-
-
-@pytest.fixture
-def open_page(browser: Any) -> Iterator[Any]:
-    opened: list[Page] = []
-
-    def opener(path: Path) -> Page:
-        opened.append(Page(browser, path))
-        return opened[-1]
-
-    yield opener
-    for pg in opened:
-        pg.close()
 
 
 def _expected(run: Analysis) -> dict[str, int]:
@@ -401,9 +300,10 @@ def test_browser_xss_probe_inert(pages: dict[str, Path], open_page: Any) -> None
             """needle => {
                 let n = 0;
                 corridorMap.eachLayer(l => {
-                    const p = l.getPopup && l.getPopup();
-                    const c = p && p.getContent();
-                    if (c && c.textContent && c.textContent.includes(needle) && !n) { l.openPopup(); n++; }
+                    if (l.cxItem && l.getPopup() && JSON.stringify(l.cxItem).includes(needle) && !n) {
+                        l.openPopup();
+                        n++;
+                    }
                 });
                 return n;
             }""",
