@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
+from ._untrusted import one_line
 from .cli import command
 from .geodata import load_geodata
 
@@ -20,6 +22,8 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
 @_validate_args.handler
 def _validate(args: argparse.Namespace) -> int:
     data = load_geodata(args.geodata, strict=args.strict)
+    for warning in data.warnings:
+        print(f"corridor: warning: {warning}", file=sys.stderr)
     print(f"{data.path}: {len(data.nodes)} nodes and {len(data.edges)} edges are valid")
     return 0
 
@@ -160,14 +164,15 @@ def _throughput(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=1, ensure_ascii=False))
         return 0
-    print(f"Scenario {t.scenario} ({t.year}): maximum {t.commodity} throughput {t.value:.2f} {unit}")
+    print(f"Scenario {one_line(t.scenario)} ({t.year}): maximum {t.commodity} throughput {t.value:.2f} {unit}")
     print(f"  from {', '.join(t.sources)}\n  to   {', '.join(t.sinks)}")
     print(f"Minimum cut ({len(t.cut)} assets; their capacities add up to the maximum):")
     for _, r in t.cut.iterrows():
         print(
-            f"  {r['capacity']:>9.2f} {r['capacity_unit']:<6} {r['name']} [{r['id']}, {r['direction']}, {r['status']}]"
+            f"  {r['capacity']:>9.2f} {r['capacity_unit']:<6} {one_line(r['name'])} "
+            f"[{r['id']}, {r['direction']}, {r['status']}]"
         )
-        print(f"            source: {r['source_url']} ({r['source_year']})")
+        print(f"            source: {one_line(r['source_url'])} ({r['source_year']})")
     return 0
 
 
@@ -200,7 +205,7 @@ def _criticality(args: argparse.Namespace) -> int:
         print(table.to_json(orient="records", indent=1, force_ascii=False))
         return 0
     print(
-        f"Scenario {sc.name} ({sc.year}): N-1 criticality, worst first "
+        f"Scenario {one_line(sc.name)} ({sc.year}): N-1 criticality, worst first "
         f"({int(table['resolved'].sum())} of {len(table)} assets re-solved; the rest provably change nothing)"
     )
     print(f"{'#':>3} {'asset':<46}{'lost':>9} {'unit':<6}{'cost Δ MUSD/yr':>15}{'throughput Δ':>13}  alternative")
@@ -211,7 +216,7 @@ def _criticality(args: argparse.Namespace) -> int:
             else ("no alternative route" if r["alt_od"] else "-")
         )
         print(
-            f"{r['rank']:>3} {r['name'][:45]:<46}{r['served_loss']:>9.2f} {r['capacity_unit'] or '':<6}"
+            f"{r['rank']:>3} {one_line(r['name'])[:45]:<46}{r['served_loss']:>9.2f} {r['capacity_unit'] or '':<6}"
             f"{r['cost_change_musd']:>15,.1f}{r['throughput_change']:>13.2f}  {alt}"
         )
     return 0
@@ -263,14 +268,15 @@ def _plan(args: argparse.Namespace) -> int:
     )
     for _, r in plan.expansions.iterrows():
         print(
-            f"  + {r['added']:8.2f} {r['capacity_unit']:<6} {r['name'][:44]:<45} {r['capacity_before']:.2f} → "
+            f"  + {r['added']:8.2f} {r['capacity_unit']:<6} {one_line(r['name'])[:44]:<45} "
+            f"{r['capacity_before']:.2f} → "
             f"{r['capacity_after']:.2f}  {r['cost_musd']:>8,.0f} MUSD  util {r['utilization_after']:.0%}"
             f"  ({r['cost_basis']})"
         )
     if len(plan.planned_in_use):
         print("Assets already planned by then that the plan uses:")
         for _, r in plan.planned_in_use.iterrows():
-            print(f"    {r['name']} ({r['status']}, {r['start_year']}): {r['flow']:.2f}")
+            print(f"    {one_line(r['name'])} ({r['status']}, {r['start_year']}): {r['flow']:.2f}")
     if plan.served < plan.target - 1e-6:
         print(f"NOT REACHED: {plan.target - plan.served:.2f} cannot be carried by any expansion (no route).")
         return 1

@@ -33,16 +33,17 @@ Markdown
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import itertools
 import json
 import math
 import os
+import re
 import secrets
 import sqlite3
 import uuid
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ from shapely.geometry import LineString, MultiLineString, shape
 
 from . import __version__, schema
 from ._errors import CorridorError
+from ._untrusted import csv_cell, markdown_text, one_line, terminal_text, web_url
 from .bottlenecks import RESULT_FIELDS
 from .geodata import DEFAULT_GEODATA
 
@@ -652,6 +654,11 @@ def _num(x: float) -> str:
     return f"{x:.15g}"
 
 
+def _qgis_string(text: str) -> str:
+    """A string literal of a QGIS expression (quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def edge_style_qml(analysis: Analysis) -> str:
     """QGIS style (QML) of the edges: graduated colour by utilisation, line width by flow.
 
@@ -666,7 +673,7 @@ def edge_style_qml(analysis: Analysis) -> str:
     for unit, flow in zip(edges["capacity_unit"], edges["flow"], strict=True):
         if isinstance(unit, str) and flow == flow:
             top[unit] = max(top.get(unit, 0.0), float(flow))
-    scale = " ".join(f"WHEN '{u}' THEN {_num(top[u] if top[u] > 0 else 1.0)}" for u in sorted(top))
+    scale = " ".join(f"WHEN {_qgis_string(u)} THEN {_num(top[u] if top[u] > 0 else 1.0)}" for u in sorted(top))
     width = f'0.4 + 3.6 * sqrt(coalesce("flow", 0) / (CASE "capacity_unit" {scale} ELSE 1 END))' if top else "0.6"
 
     breaks = sorted({0.0, 0.5, threshold, 1.0})
@@ -748,13 +755,21 @@ def node_style_qml(analysis: Analysis) -> str:
 # --------------------------------------------------------------------------- CSV
 
 
+_CSV_QUOTE = re.compile(r'[,"\r\n]')
+
+
 def _csv_cell(value: Any) -> str:
     value = _value(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
+    return repr(value) if isinstance(value, float) else csv_cell(str(value))
+
+
+def _csv_row(cells: Iterable[str]) -> str:
+    """One RFC 4180 record: a cell with a comma, quote, CR or LF is quoted (the csv module misses a lone CR)."""
+    return ",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' if _CSV_QUOTE.search(c) else c for c in cells) + "\n"
 
 
 def export_csv(
@@ -784,9 +799,7 @@ def export_csv(
         columns.append("in_cut")
 
     def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
+        yield _csv_row(columns)
         for layer, name in _LAYERS:
             gdf = getattr(analysis, name)
             for fid in sorted(gdf.index):
@@ -800,11 +813,7 @@ def export_csv(
                     cells["criticality_rank"] = _lookup(ranks, layer, fid)
                 if cut is not None:
                     cells["in_cut"] = (layer, fid) in cut or (None, fid) in cut
-                writer.writerow([_csv_cell(cells.get(c)) for c in columns])
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
+                yield _csv_row([_csv_cell(cells.get(c)) for c in columns])
 
     return [_atomic(path, lambda tmp: _write_lines(tmp, rows()))]
 
@@ -812,7 +821,14 @@ def export_csv(
 # --------------------------------------------------------------------------- Markdown report and chart
 
 
+class _Md(str):
+    """Markdown that is already safe (written by us, data escaped): :func:`_cell` leaves it as it is."""
+
+
 def _cell(value: Any) -> str:
+    """A value as literal Markdown on one line (text from the data escaped)."""
+    if isinstance(value, _Md):
+        return value
     value = _value(value)
     if value is None:
         return "–"
@@ -822,7 +838,15 @@ def _cell(value: Any) -> str:
         return f"{value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
     if isinstance(value, int):
         return str(value)
-    return str(value).replace("|", "\\|").replace("\n", " ").strip() or "–"
+    return _Md(markdown_text(str(value)) or "–")
+
+
+def _code(value: Any) -> str:
+    """A code span of ``value`` where one holds it literally (one line, no backtick or pipe), else escaped text."""
+    text = str(value)
+    if "`" in text or "|" in text or terminal_text(text) != text or "\n" in text or not text.strip():
+        return _cell(text)
+    return _Md(f"`{text}`")
 
 
 def _table(header: list[str], rows: Iterable[Iterable[Any]], *, align: str = "") -> list[str]:
@@ -839,9 +863,13 @@ def _pct(x: Any) -> str:
     return "–" if x is None else f"{x:.0%}"
 
 
-def _source(url: str) -> str:
-    url = url.strip()
-    return f"<{url}>" if url.startswith(("http://", "https://")) and " " not in url else _cell(url)
+def _source(text: str) -> str:
+    """A source as Markdown: its http(s) URL as a link (the rest as text), anything else as text."""
+    url = web_url(text)
+    if url is None:
+        return _cell(text)
+    rest = text.strip()[len(url) :].strip()
+    return f"<{url}>" + (f" {_cell(rest)}" if rest else "")
 
 
 def _most_utilised(analysis: Analysis, top: int) -> pd.DataFrame:
@@ -877,7 +905,12 @@ def _chart_png(table: pd.DataFrame, *, threshold: float, title: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with matplotlib.style.context("default"), matplotlib.rc_context({"svg.hashsalt": "corridor"}):
+    with (
+        matplotlib.style.context("default"),
+        matplotlib.rc_context({"svg.hashsalt": "corridor"}),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)  # a box
         n = max(len(table), 1)
         fig = Figure(figsize=(9.0, 1.4 + 0.42 * n), dpi=100)
         FigureCanvasAgg(fig)
@@ -886,11 +919,11 @@ def _chart_png(table: pd.DataFrame, *, threshold: float, title: str) -> bytes:
             ax.text(0.5, 0.5, "no asset carries flow", ha="center", va="center", transform=ax.transAxes)
             ax.set_yticks([])
         else:
-            labels = [(str(nm) if len(str(nm)) <= 48 else str(nm)[:47] + "…") for nm in table["name"]]
+            labels = [(nm if len(nm) <= 48 else nm[:47] + "…") for nm in map(one_line, table["name"])]
             y = np.arange(len(table))[::-1]
             colours = [SEVERITY_COLOURS.get(s, "#777777") for s in table["severity"]]
             ax.barh(y, table["utilization"] * 100.0, color=colours, height=0.7)
-            ax.set_yticks(y, labels, fontsize=8)
+            ax.set_yticks(y, labels, fontsize=8, parse_math=False)  # names are text, not mathtext
             for yi, u in zip(y, table["utilization"], strict=True):
                 ax.text(u * 100.0 + 1.0, yi, f"{u:.0%}", va="center", fontsize=8)
             ax.axvline(threshold * 100.0, color="#555555", linestyle="--", linewidth=1, label="bottleneck threshold")
@@ -898,7 +931,7 @@ def _chart_png(table: pd.DataFrame, *, threshold: float, title: str) -> bytes:
             ax.set_xlim(0, max(110.0, float(table["utilization"].max()) * 100.0 + 12.0))
             ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel("utilisation (flow / effective capacity), %")
-        ax.set_title(title, fontsize=10)
+        ax.set_title(one_line(title), fontsize=10, parse_math=False)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Software": None})
@@ -965,24 +998,24 @@ def _markdown(
     sources: set[str] = set()
     bundled = Path(p["geodata"]).resolve() == DEFAULT_GEODATA.resolve()
     lines = [
-        f"# Middle Corridor analysis: {doc['scenario']} ({doc['year']})",
+        f"# Middle Corridor analysis: {_cell(doc['scenario'])} ({doc['year']})",
         "",
     ]
     if analysis.scenario.description:
-        lines += [analysis.scenario.description, ""]
+        lines += [_cell(analysis.scenario.description), ""]
     lines += _table(
         ["", ""],
         [
-            ["Scenario", f"`{doc['scenario']}`"],
+            ["Scenario", _code(doc["scenario"])],
             ["Year", str(doc["year"])],
-            ["Assignment method", f"`{doc['method']}`"],
+            ["Assignment method", _code(doc["method"])],
             ["Solver status", _cell(doc["solver_status"])],
             ["Objective", f"{_cell(doc.get('objective_musd_per_year'))} MUSD/yr"],
             ["Bottleneck threshold", _pct(p.get("bottleneck_threshold"))],
-            ["Data version", f"`{p['data_version']}`"],
-            ["Geodata", "bundled `geodata/`" if bundled else f"`{Path(p['geodata']).name}`"],
-            ["corridor version", f"`{p['corridor_version']}`"],
-            ["Parameters", f"`{_dumps(p.get('parameters') or {})}`"],
+            ["Data version", _code(p["data_version"])],
+            ["Geodata", _Md("bundled `geodata/`") if bundled else _code(Path(p["geodata"]).name)],
+            ["corridor version", _code(p["corridor_version"])],
+            ["Parameters", _code(_dumps(p.get("parameters") or {}))],
         ],
     )
     lines += ["", "## Totals per commodity", ""]
@@ -1005,7 +1038,7 @@ def _markdown(
             (
                 [
                     str(i),
-                    f"{_cell(b['name'])} (`{b['id']}`)",
+                    _Md(f"{_cell(b['name'])} ({_code(b['id'])})"),
                     b["layer"],
                     b["type"],
                     b["flow"],
@@ -1082,10 +1115,10 @@ def _markdown(
         for k, v in throughput.items():
             if k == "cut" or not (_is_scalar(v) or (isinstance(v, list | tuple) and all(map(_is_scalar, v)))):
                 continue
-            text = ", ".join(f"`{x}`" for x in v) if isinstance(v, list | tuple) else _cell(v)
+            text = ", ".join(_code(x) for x in v) if isinstance(v, list | tuple) else _cell(v)
             if k == "value" and len(units) == 1:
-                text += f" {units[0]}"
-            rows.append([labels.get(k, k), text])
+                text += f" {_cell(units[0])}"
+            rows.append([labels.get(k, k), _Md(text)])
         lines += _table(["", ""], rows)
         if cut:
             table = _generic_table(_pick(cut, _CUT_COLUMNS))
@@ -1123,7 +1156,7 @@ def _markdown(
             (
                 [
                     str(i),
-                    f"{_cell(r.name_)} (`{r.id}`)",
+                    _Md(f"{_cell(r.name_)} ({_code(r.id)})"),
                     r.layer,
                     r.flow,
                     r.capacity,

@@ -33,6 +33,7 @@ from ._errors import (
     ValidationErrors,
     did_you_mean,
 )
+from ._untrusted import web_url
 
 __all__ = [
     "DEFAULT_GEODATA",
@@ -59,6 +60,8 @@ YEARS = (1850, 2100)
 
 _GEOD = Geod(ellps="WGS84")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# a URI scheme other than http(s) or doi, e.g. javascript:, data:, vbscript:, file:
+_NOT_WEB = re.compile(r"^\s*(?!(?:https?|doi):)[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
 _GEOMETRY = {"nodes": "Point", "edges": "LineString"}
 
 
@@ -79,6 +82,8 @@ class Geodata:
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
     path: Path
+    #: Problems that do not stop the analysis (e.g. a source that is not an http(s) link).
+    warnings: tuple[ValidationError, ...] = ()
 
     def __iter__(self) -> Iterator[gpd.GeoDataFrame]:
         return iter((self.nodes, self.edges))
@@ -102,6 +107,10 @@ class _Problems:
     def __init__(self, *, strict: bool) -> None:
         self.strict = strict
         self.errors: list[ValidationError] = []
+        self.warnings: list[ValidationError] = []
+
+    def warn(self, warning: ValidationError) -> None:
+        self.warnings.append(warning)
 
     def add(self, error: ValidationError) -> None:
         if self.strict:
@@ -282,7 +291,7 @@ def load_geodata(path: str | os.PathLike[str] | None = None, *, strict: bool = T
     nodes, edges = _read_layers(folder, problems)
     _validate(nodes, edges, problems, basemap_dir=folder if folder.is_dir() else folder.parent)
     problems.raise_if_any()
-    return Geodata(_coerce(nodes, "nodes"), _coerce(edges, "edges"), folder)
+    return Geodata(_coerce(nodes, "nodes"), _coerce(edges, "edges"), folder, tuple(problems.warnings))
 
 
 # --------------------------------------------------------------------------- validation
@@ -364,6 +373,16 @@ def _check_fields(record: dict[str, Any], fid: str, layer: str, source: str, pro
                 bad(f"required field is missing{why}", f.name, f"add '{f.name}': {f.description}")
             continue
         _check_value(f, value, record, bad)
+        if f.check == "source" and isinstance(value, str) and _NOT_WEB.match(value) and web_url(value) is None:
+            problems.warn(
+                FieldError(
+                    f"'{value[:40]}' is not an http(s) URL: it is shown as text, never as a link",
+                    file=source,
+                    feature=fid,
+                    field=f.name,
+                    fix="give the source's http(s) address or a plain publication reference",
+                )
+            )
 
 
 def _check_value(f: schema.Field, value: Any, record: dict[str, Any], bad: Any) -> None:

@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import __version__, schema
+from ._untrusted import one_line
 from .assignment import Assignment
 from .geodata import Geodata
 
@@ -206,7 +207,8 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
     """A readable report of a :func:`result_document`: totals, the worst bottlenecks and transit times."""
     p = doc["provenance"]
     lines = [
-        f"Scenario {doc['scenario']} (year {doc['year']}) — method {doc['method']}, solver {doc['solver_status']}",
+        f"Scenario {one_line(doc['scenario'])} (year {doc['year']}) — method {doc['method']}, "
+        f"solver {doc['solver_status']}",
         f"data {p['data_version']} from {p['geodata']}; corridor {p['corridor_version']}",
         "",
         f"{'commodity':<12}{'unit':<7}{'demand':>10}{'served':>10}{'unserved':>10}",
@@ -221,7 +223,8 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
             fc = f"{b['flow']:.2f} / {b['capacity']:.2f} {b['capacity_unit']}"
             util = f"{b['utilization']:.0%}" if b["utilization"] is not None else "-"
             lines.append(
-                f"{i:>3} {b['name'][:43]:<44}{fc:>24}{util:>7}  {b['severity']:<14}{b['shadow_price']:>13,.1f}"
+                f"{i:>3} {one_line(b['name'])[:43]:<44}{fc:>24}{util:>7}  "
+                f"{b['severity']:<14}{b['shadow_price']:>13,.1f}"
             )
     else:
         lines.append("  none: every asset is below the threshold")
@@ -251,7 +254,9 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
             lines.append(f"  {c:<12}{t['served']:>10.2f} vs {other.get('served', 0):>10.2f} {t['unit']}")
         lines.append(f"  edges whose flow differs most ({len(cmp['edges'])} differ):")
         for d in cmp["edges"][:top]:
-            lines.append(f"    {d['name'][:50]:<51}{d['flow']:>9.2f} vs {d['flow_other']:>9.2f} {d['capacity_unit']}")
+            lines.append(
+                f"    {one_line(d['name'])[:50]:<51}{d['flow']:>9.2f} vs {d['flow_other']:>9.2f} {d['capacity_unit']}"
+            )
     lines.append("")
     lines.append(
         "Shadow price: cost saved (USD per unit and year) by one more unit of capacity; see `corridor analyze --help`."
