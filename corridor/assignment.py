@@ -45,9 +45,12 @@ _EPS = 1e-9
 class Assignment:
     """The result of an assignment, stamped with what produced it.
 
-    ``arc_flow[c, a]`` is the flow of commodity ``COMMODITIES[c]`` on arc ``a`` of ``arcs``;
-    ``shadow_price[a]`` the cost saved per unit of extra capacity on arc ``a`` (0 where slack);
-    ``od`` one row per demand with ``served``, ``unserved``, ``time_h``, ``cost`` and ``route``.
+    ``arc_flow[c, a]`` is the corridor's flow of commodity ``COMMODITIES[c]`` on arc ``a`` of ``arcs``;
+    ``background_flow[c, a]`` the flow of the scenario's background origin–destination traffic (the fixed
+    background loads are ``arcs.background_load``); ``shadow_price[a]`` the cost saved per unit of extra
+    capacity on arc ``a`` (0 where slack); ``od`` one row per corridor demand with ``served``, ``unserved``
+    (diverted to ``alternative`` where the scenario names one), ``time_h``, ``cost`` and ``route``;
+    ``background_od`` the same for the background flows.
     """
 
     scenario: str
@@ -63,15 +66,26 @@ class Assignment:
     log: list[dict[str, float]] = field(default_factory=list)
     graph: nx.MultiDiGraph | None = None
     schedules: pd.DataFrame | None = None
+    background_flow: np.ndarray | None = None
+    background_od: pd.DataFrame | None = None
 
     @property
     def flow(self) -> np.ndarray:
-        """Total flow per arc (commodities summed: an arc's commodities share its unit)."""
+        """The corridor's flow per arc (commodities summed: an arc's commodities share its unit)."""
         return self.arc_flow.sum(axis=0)
 
+    @property
+    def background(self) -> np.ndarray:
+        """Other traffic per arc: the background loads plus the background flows."""
+        flows = 0.0 if self.background_flow is None else self.background_flow.sum(axis=0)
+        return self.arcs.background_load + flows
+
     def totals(self) -> pd.DataFrame:
-        """Demand, served and unserved per commodity."""
+        """The corridor's demand, served and unserved per commodity, and the background traffic served."""
         t = self.od.groupby("commodity")[["demand", "served", "unserved"]].sum()
+        if self.background_od is not None and len(self.background_od):
+            t = t.join(self.background_od.groupby("commodity")["served"].sum().rename("background"), how="outer")
+            t = t.fillna(0.0)
         return t.reindex([c for c in COMMODITIES if c in t.index])
 
 
@@ -85,7 +99,8 @@ class Problem:
     commodity: np.ndarray  # commodity index per demand
     demand: np.ndarray
     cost: np.ndarray  # (n_commodities, n_arcs) generalised cost
-    penalty: np.ndarray  # unserved cost per demand row
+    penalty: np.ndarray  # unserved cost per demand row: its alternative's generalised cost, or the penalty
+    background: np.ndarray | None = None  # per demand row: other traffic, not the corridor's (None: none is)
 
 
 # --------------------------------------------------------------------------- shortest paths
@@ -140,23 +155,44 @@ class _Router:
 
 
 def build_problem(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> tuple[Problem, pd.DataFrame]:
-    """Aggregate the scenario's demand by (origin, destination, commodity) and price the arcs."""
+    """Aggregate the demand by (origin, destination, commodity) and price the arcs and the alternatives.
+
+    The rows are the corridor's demand, then the scenario's background flows (``background`` true).
+    Corridor demand that is not carried goes to its alternative (``alternative``; unserved costs the
+    alternative's generalised cost), or, without one, costs the ``unserved_penalty``. Background flows
+    cost the penalty too, which lies above every alternative: they keep the capacity they use today.
+    """
+    columns = ["background", "origin", "destination", "commodity", "amount"]
+    entries = [(False, d.origin, d.destination, d.commodity, d.amount) for d in scenario.demand]
+    entries += [(True, b.origin, b.destination, b.commodity, b.amount) for b in scenario.background if not b.is_preload]
     rows = (
-        pd.DataFrame([d.__dict__ for d in scenario.demand], columns=["origin", "destination", "commodity", "amount"])
-        .groupby(["origin", "destination", "commodity"], sort=True, as_index=False)["amount"]
+        pd.DataFrame(entries, columns=columns)
+        .groupby(columns[:-1], sort=True, as_index=False)["amount"]
         .sum()
         .rename(columns={"amount": "demand"})
     )
     cindex = {c: i for i, c in enumerate(COMMODITIES)}
     penalty = scenario.parameter("unserved_penalty")
+    value_of_time = scenario.parameter("value_of_time")
+    alternatives = [
+        None if bg else scenario.alternative(o, d, c)
+        for bg, o, d, c in zip(rows["background"], rows["origin"], rows["destination"], rows["commodity"], strict=True)
+    ]
+    rows["alternative"] = [a.route if a else "" for a in alternatives]
+    rows["penalty"] = [
+        a.generalised_cost(float(value_of_time.get(c, 0.0))) if a else float(penalty[c])
+        for a, c in zip(alternatives, rows["commodity"], strict=True)
+    ]
+    background = rows["background"].to_numpy(bool)
     problem = Problem(
         arcs=arcs,
         origin=np.array([arcs.node_index[in_node(graph, o)] for o in rows["origin"]], dtype=np.int64),
         destination=np.array([arcs.node_index[out_node(graph, d)] for d in rows["destination"]], dtype=np.int64),
         commodity=np.array([cindex[c] for c in rows["commodity"]], dtype=np.int64),
         demand=rows["demand"].to_numpy(float),
-        cost=arcs.cost(scenario.parameter("value_of_time")),
-        penalty=np.array([float(penalty[c]) for c in rows["commodity"]]),
+        cost=arcs.cost(value_of_time),
+        penalty=rows["penalty"].to_numpy(float),
+        background=background if background.any() else None,
     )
     return problem, rows
 
@@ -751,6 +787,13 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     arcs = arcs_from_graph(graph)
     problem, rows = build_problem(arcs, graph, scenario)
     sol = solve(problem, method=method, value_of_time=scenario.parameter("value_of_time"))
+    od = _od_table(problem, rows, sol, arcs)
+    background_flow = None
+    arc_flow = sol.arc_flow
+    if problem.background is not None:  # the corridor's flows and the other traffic, apart
+        bg = problem.background
+        arc_flow = _loads(problem, [c for c in sol.columns if not bg[c[0]]])
+        background_flow = _loads(problem, [c for c in sol.columns if bg[c[0]]])
     return Assignment(
         scenario=scenario.name,
         year=scenario.year,
@@ -758,9 +801,11 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
         solver_status=sol.status,
         objective=sol.objective,
         arcs=arcs,
-        arc_flow=sol.arc_flow,
+        arc_flow=arc_flow,
+        background_flow=background_flow,
+        background_od=od[od["background"]].drop(columns="background").reset_index(drop=True),
         shadow_price=np.clip(-sol.dual, 0.0, None),
-        od=_od_table(problem, rows, sol, arcs),
+        od=od[~od["background"]].drop(columns="background").reset_index(drop=True),
         parameters={
             "value_of_time": scenario.parameter("value_of_time"),
             "unserved_penalty": scenario.parameter("unserved_penalty"),

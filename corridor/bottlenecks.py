@@ -1,7 +1,8 @@
 """Flag the assets that limit the corridor (stage 4).
 
-Every edge and node gets ``flow``, ``capacity``, ``utilization`` (flow / capacity in the busier
-direction), ``shadow_price``, a ``severity`` and a ``bottleneck`` flag, by this rule
+Every edge and node gets ``flow`` (the corridor's own), ``background`` (the other traffic on it: the
+scenario's background loads and flows), ``capacity``, ``utilization`` ((flow + background) / capacity in the
+busier direction), ``shadow_price``, a ``severity`` and a ``bottleneck`` flag, by this rule
 (``threshold`` defaults to the scenario's ``bottleneck_threshold``, 0.9):
 
 =================  ==========================================================================
@@ -15,6 +16,11 @@ severity           rule
 =================  ==========================================================================
 
 ``bottleneck`` is true for ``near-capacity``, ``binding`` and ``over-capacity``.
+
+Money is in honest units: ``shadow_price`` is what one more unit of capacity saves per unit of flow, in
+``shadow_price_unit`` (USD/t for Mt/yr, USD per 1000 m³ for bcm/yr, USD/MWh for MW, USD per Gbps-year for
+Tbps; see :data:`PRICE_UNITS`), and ``relief_musd_per_year`` is what 10 % more capacity would save a year at
+that price (MUSD/yr, comparable across commodities: rankings use it, never prices in different units).
 """
 
 from __future__ import annotations
@@ -29,23 +35,36 @@ from .assignment import Assignment
 from .geodata import Geodata
 from .network import COMMODITIES
 
-__all__ = ["RESULT_FIELDS", "SEVERITIES", "classify", "flag_bottlenecks"]
+__all__ = ["PRICE_UNITS", "RELIEF_SHARE", "RESULT_FIELDS", "SEVERITIES", "classify", "flag_bottlenecks"]
 
 SEVERITIES = ("ok", "busy", "near-capacity", "binding", "over-capacity")
 #: Result columns added to the node and edge tables, in order.
 RESULT_FIELDS = (
     "active",
     "flow",
+    "background",
     "flow_forward",
     "flow_reverse",
     "capacity_effective",
     "utilization",
     "shadow_price",
+    "shadow_price_unit",
+    "relief_musd_per_year",
     "severity",
     "bottleneck",
     "reason",
 )
 _AT = 1e-6
+#: Capacity unit -> (unit a shadow price is shown in, its factor from the LP's dual, MUSD per dual × unit).
+#: The LP's costs are USD per unit of flow (USD/t for Mt/yr), so its duals are USD per unit of capacity-year.
+PRICE_UNITS: dict[str, tuple[str, float, float]] = {
+    "Mt/yr": ("USD/t", 1.0, 1.0),
+    "bcm/yr": ("USD per 1000 m³", 1.0, 1.0),
+    "MW": ("USD/MWh", 1.0 / 8760.0, 1e-6),
+    "Tbps": ("USD per Gbps-year", 1.0 / 1000.0, 1e-6),
+}
+#: The relief of a bottleneck is valued for this share of more capacity (10 %).
+RELIEF_SHARE = 0.1
 
 
 def classify(utilization: float, shadow_price: float, *, threshold: float = 0.9) -> str:
@@ -63,14 +82,14 @@ def classify(utilization: float, shadow_price: float, *, threshold: float = 0.9)
     return "ok"
 
 
-def _reason(severity: str, flow: float, cap: float, unit: str, price: float) -> str:
+def _reason(severity: str, flow: float, cap: float, unit: str, price: float, price_unit: str) -> str:
     if severity == "ok" or math.isnan(cap):
         return ""
     text = f"{flow:.2f} of {cap:.2f} {unit} ({flow / cap:.0%})" if cap > 0 else f"{flow:.2f} {unit} on zero capacity"
     if severity == "over-capacity":
         return f"demand exceeds capacity: {text}"
     if severity == "binding":
-        value = f"; one more {unit} saves {price:,.0f} USD per unit of flow-year" if price > _AT else ""
+        value = f"; more capacity saves {price:,.1f} {price_unit} of flow it carries" if price > _AT else ""
         return f"at capacity: {text}{value}"
     return f"{severity}: {text}"
 
@@ -89,17 +108,20 @@ def flag_bottlenecks(
             "element": arcs.element,
             "direction": arcs.direction,
             "flow": flow,
-            "capacity": arcs.capacity,
+            "background": result.background,
+            "capacity": arcs.capacity_total,
             "shadow_price": result.shadow_price,
         }
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["utilization"] = np.where(np.isfinite(frame["capacity"]), frame["flow"] / frame["capacity"], math.nan)
+        load = frame["flow"] + frame["background"]
+        frame["utilization"] = np.where(np.isfinite(frame["capacity"]), load / frame["capacity"], math.nan)
     edges = geodata.edges.copy()
     nodes = geodata.nodes.copy()
     for gdf in (edges, nodes):
         gdf["active"] = False
         gdf["flow"] = 0.0
+        gdf["background"] = 0.0
         gdf["flow_forward"] = 0.0
         gdf["flow_reverse"] = 0.0
         gdf["capacity_effective"] = math.nan
@@ -110,9 +132,10 @@ def flag_bottlenecks(
         fwd = group[group["direction"] == 1]
         rev = group[group["direction"] == -1]
         busiest = group.loc[group["utilization"].fillna(-1).idxmax()]
-        edges.loc[eid, ["active", "flow", "flow_forward", "flow_reverse"]] = [
+        edges.loc[eid, ["active", "flow", "background", "flow_forward", "flow_reverse"]] = [
             True,
             float(busiest["flow"]),
+            float(busiest["background"]),
             float(fwd["flow"].sum()),
             float(rev["flow"].sum()),
         ]
@@ -135,6 +158,7 @@ def flag_bottlenecks(
     for nid, row in node_arcs.iterrows():
         cap = float(row["capacity"])
         nodes.loc[nid, "flow"] = float(row["flow"])
+        nodes.loc[nid, "background"] = float(row["background"])
         nodes.loc[nid, "flow_forward"] = float(row["flow"])
         if math.isfinite(cap):
             nodes.loc[nid, ["capacity_effective", "utilization", "shadow_price"]] = [
@@ -146,15 +170,26 @@ def flag_bottlenecks(
         gdf["severity"] = [
             classify(u, p, threshold=threshold) for u, p in zip(gdf["utilization"], gdf["shadow_price"], strict=True)
         ]
+        units = [PRICE_UNITS.get(str(u), ("USD per unit", 1.0, 1.0)) for u in gdf["capacity_unit"]]
+        dual = gdf["shadow_price"].to_numpy(float)
+        capacity = np.nan_to_num(gdf["capacity_effective"].to_numpy(float))
+        gdf["relief_musd_per_year"] = [
+            d * RELIEF_SHARE * c * scale for d, c, (_, _, scale) in zip(dual, capacity, units, strict=True)
+        ]
+        gdf["shadow_price"] = [d * factor for d, (_, factor, _) in zip(dual, units, strict=True)]
+        gdf["shadow_price_unit"] = [
+            name if isinstance(u, str) else None for u, (name, _, _) in zip(gdf["capacity_unit"], units, strict=True)
+        ]
         gdf["bottleneck"] = gdf["severity"].isin(["near-capacity", "binding", "over-capacity"])
         gdf["reason"] = [
-            _reason(s, f, c, u or "", p)
-            for s, f, c, u, p in zip(
+            _reason(s, f, c, u or "", p, pu or "")
+            for s, f, c, u, p, pu in zip(
                 gdf["severity"],
-                gdf["flow"],
+                gdf["flow"] + gdf["background"],
                 gdf["capacity_effective"],
                 gdf["capacity_unit"],
                 gdf["shadow_price"],
+                gdf["shadow_price_unit"],
                 strict=True,
             )
         ]

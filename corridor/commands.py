@@ -102,6 +102,54 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+@command(
+    "calibrate",
+    "Compare the model (corridor flow + background traffic) with the observed counts of the scenario's year.",
+    "corridor calibrate --scenario baseline-2024",
+)
+def _calibrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
+    p.add_argument(
+        "--counts", type=Path, default=None, metavar="CSV", help="counts file (default: counts.csv beside the geodata)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document (rows and summary)")
+
+
+@_calibrate_args.handler
+def _calibrate(args: argparse.Namespace) -> int:
+    import json
+
+    from .assignment import assign
+    from .calibrate import EXPLAIN_BEYOND, calibrate, load_counts
+    from .scenario import load_scenario
+
+    data = load_geodata(args.geodata)
+    sc = load_scenario(args.scenario, data)
+    folder = data.path if data.path.is_dir() else data.path.parent
+    counts = load_counts(args.counts or folder / "counts.csv")
+    cal = calibrate(data, assign(data, sc), counts)
+    if args.json:
+        print(json.dumps(cal.to_document(), indent=1, ensure_ascii=False))
+        return 0
+    s = cal.summary
+    print(f"Scenario {one_line(cal.scenario)} ({cal.year}): the model against {s['n']} observed counts")
+    print(f"{'count':<40}{'observed':>10}{'model':>10} {'unit':<7}{'error':>7}  role")
+    for _, r in cal.rows.iterrows():
+        print(
+            f"{one_line(r['id'])[:39]:<40}{r['observed']:>10.2f}{r['modelled']:>10.2f} {r['unit']:<7}"
+            f"{r['error']:>+7.0%}  {r['role']}"
+        )
+        if abs(r["error"]) > EXPLAIN_BEYOND:
+            print(f"{'':4}why: {one_line(r['note']) or 'NOT EXPLAINED'}")
+    print(
+        f"median absolute error {s['median_abs_error']:.0%} "
+        f"(validation counts {s['validation']['median_abs_error'] or 0:.0%} over {s['validation']['n']}; "
+        f"calibration counts {s['calibration']['median_abs_error'] or 0:.0%} over {s['calibration']['n']}); "
+        f"worst {s['worst']['id']} ({s['worst']['error']:+.0%})"
+    )
+    return 0
+
+
 def _ids(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 

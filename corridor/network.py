@@ -50,8 +50,8 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
     Each arc has ``element`` (the edge or node id it stands for), ``kind`` ("edge" or "node"),
     ``direction`` (+1 from→to, -1 to→from, 0 inside a node), ``dwell`` (time spent in a node or
     on a transfer rather than moving), ``commodities`` (frozenset),
-    ``counts`` (commodities that use up its capacity), ``capacity`` (inf if none), ``time_h``,
-    ``tariff_usd`` and ``length_km``.
+    ``counts`` (commodities that use up its capacity), ``capacity`` (inf if none), ``preload`` (the
+    scenario's background load on it, which takes up capacity), ``time_h``, ``tariff_usd`` and ``length_km``.
     """
     nodes, edges = apply_scenario(geodata, scenario)
     modes = schema.modes()
@@ -108,7 +108,23 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
         g.add_edge(out_node(g, a), in_node(g, b), key=f"{eid}:+", direction=1, capacity=cap, **common)
         if not bool(e["directed"]):
             g.add_edge(out_node(g, b), in_node(g, a), key=f"{eid}:-", direction=-1, capacity=rev, **common)
+    _add_preloads(g, scenario)
     return g
+
+
+def _add_preloads(g: nx.MultiDiGraph, scenario: Scenario) -> None:
+    """Put each background load of the scenario on its arcs (``preload``; 0 elsewhere)."""
+    keys = {(d["element"], d["direction"]): (u, v, k) for u, v, k, d in g.edges(keys=True, data=True)}
+    for *_, d in g.edges(keys=True, data=True):
+        d["preload"] = 0.0
+    sides = {"both": (1, -1, 0), "forward": (1, 0), "reverse": (-1,)}
+    for b in scenario.background:
+        if not b.is_preload:
+            continue
+        for direction in sides[b.direction]:
+            arc = keys.get((b.id, direction))
+            if arc is not None:  # an asset not in service in the year carries nothing
+                g.edges[arc]["preload"] += b.amount
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,20 @@ class Arcs:
     dwell: np.ndarray
     allows: np.ndarray
     counts: np.ndarray
+    #: Background load per arc (in the arc's unit): ``capacity`` is what it leaves for the assignment.
+    preload: np.ndarray | None = None
+    #: Capacity before the background load takes its share (None: no load, the same as ``capacity``).
+    capacity_nominal: np.ndarray | None = None
+
+    @property
+    def capacity_total(self) -> np.ndarray:
+        """The capacity of each arc before the background load takes its share."""
+        return self.capacity if self.capacity_nominal is None else self.capacity_nominal
+
+    @property
+    def background_load(self) -> np.ndarray:
+        """The background load of each arc (zeros when the scenario has none)."""
+        return np.zeros(self.n_arcs) if self.preload is None else self.preload
 
     @property
     def n_nodes(self) -> int:
@@ -161,7 +191,11 @@ def arcs_from_graph(g: nx.MultiDiGraph) -> Arcs:
         for c, name in enumerate(COMMODITIES):
             allows[c, j] = name in d["commodities"]
             counts[c, j] = name in d["counts"]
+    nominal = np.array([d["capacity"] for *_, d in rows], dtype=float)
+    preload = np.array([d.get("preload", 0.0) for *_, d in rows], dtype=float)
     return Arcs(
+        preload=preload,
+        capacity_nominal=nominal,
         nodes=nodes,
         node_index=index,
         tail=np.array([index[u] for u, _, _, _ in rows], dtype=np.int64),
@@ -169,7 +203,7 @@ def arcs_from_graph(g: nx.MultiDiGraph) -> Arcs:
         keys=[k for _, _, k, _ in rows],
         element=[d["element"] for *_, d in rows],
         direction=np.array([d["direction"] for *_, d in rows], dtype=np.int8),
-        capacity=np.array([d["capacity"] for *_, d in rows], dtype=float),
+        capacity=np.maximum(nominal - preload, 0.0),  # a load beyond the capacity leaves nothing
         time_h=np.array([d["time_h"] for *_, d in rows], dtype=float),
         tariff=np.array([d["tariff_usd"] for *_, d in rows], dtype=float),
         length_km=np.array([d["length_km"] for *_, d in rows], dtype=float),
@@ -181,7 +215,9 @@ def arcs_from_graph(g: nx.MultiDiGraph) -> Arcs:
 
 def check_demand_nodes(g: nx.MultiDiGraph, geodata: Geodata, scenario: Scenario) -> None:
     """Raise a clear error when a demand names a node that is not in service in the scenario's year."""
-    for i, d in enumerate(scenario.demand):
+    flows = [(f"demand #{i + 1}", d) for i, d in enumerate(scenario.demand)]
+    flows += [(f"background #{i + 1}", b) for i, b in enumerate(scenario.background) if not b.is_preload]
+    for entry, d in flows:
         for field_name, ref in (("origin", d.origin), ("destination", d.destination)):
             if ref not in g:
                 n = geodata.nodes.loc[ref]
@@ -189,7 +225,7 @@ def check_demand_nodes(g: nx.MultiDiGraph, geodata: Geodata, scenario: Scenario)
                     f"node '{ref}' is not in service in {scenario.year} "
                     f"(status {n['status']}, start {n['start_year']})",
                     file=scenario.path,
-                    feature=f"demand #{i + 1}",
+                    feature=entry,
                     field=field_name,
                     fix="move the demand to a node in service, or raise the scenario's year",
                 )

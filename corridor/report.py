@@ -13,6 +13,7 @@ import pandas as pd
 from . import __version__, schema
 from ._untrusted import one_line
 from .assignment import Assignment
+from .bottlenecks import RELIEF_SHARE
 from .geodata import Geodata
 
 __all__ = ["bottleneck_table", "data_version", "result_document", "text_report"]
@@ -22,12 +23,15 @@ _ITEM_FIELDS = (
     "id",
     "name",
     "flow",
+    "background",
     "capacity",
     "capacity_unit",
     "utilization",
     "bottleneck",
     "severity",
     "shadow_price",
+    "shadow_price_unit",
+    "relief_musd_per_year",
 )
 
 
@@ -59,7 +63,7 @@ def _clean(value: Any) -> Any:
 
 
 def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.DataFrame:
-    """All flagged assets, worst first (severity, then shadow price, then utilisation)."""
+    """All flagged assets, worst first (severity, then the value of relief in MUSD/yr, then utilisation)."""
     rows = []
     for layer, gdf in (("node", nodes), ("edge", edges)):
         flagged = gdf[gdf["bottleneck"]]
@@ -71,10 +75,13 @@ def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.Dat
                     "name": r["name"],
                     "type": r["kind"] if layer == "node" else r["mode"],
                     "flow": r["flow"],
+                    "background": r["background"],
                     "capacity": r["capacity_effective"],
                     "capacity_unit": r["capacity_unit"],
                     "utilization": r["utilization"],
                     "shadow_price": r["shadow_price"],
+                    "shadow_price_unit": r["shadow_price_unit"],
+                    "relief_musd_per_year": r["relief_musd_per_year"],
                     "severity": r["severity"],
                     "reason": r["reason"],
                     "source_url": r["source_url"],
@@ -89,10 +96,13 @@ def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.Dat
             "name",
             "type",
             "flow",
+            "background",
             "capacity",
             "capacity_unit",
             "utilization",
             "shadow_price",
+            "shadow_price_unit",
+            "relief_musd_per_year",
             "severity",
             "reason",
             "source_url",
@@ -102,7 +112,10 @@ def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.Dat
     if table.empty:
         return table
     table["rank"] = table["severity"].map(_RANK)
-    table = table.sort_values(["rank", "shadow_price", "utilization", "id"], ascending=[False, False, False, True])
+    # worst first: severity, then what relief is worth a year (MUSD/yr: one unit for every commodity)
+    table = table.sort_values(
+        ["rank", "relief_musd_per_year", "utilization", "id"], ascending=[False, False, False, True]
+    )
     return table.drop(columns="rank").reset_index(drop=True)
 
 
@@ -111,7 +124,18 @@ def _items(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     for fid, r in gdf.sort_index().iterrows():
         item = {
             k: _clean(r[k])
-            for k in ("name", "flow", "capacity_unit", "utilization", "bottleneck", "severity", "shadow_price")
+            for k in (
+                "name",
+                "flow",
+                "background",
+                "capacity_unit",
+                "utilization",
+                "bottleneck",
+                "severity",
+                "shadow_price",
+                "shadow_price_unit",
+                "relief_musd_per_year",
+            )
         }
         item = {"id": fid, **item, "capacity": _clean(r["capacity_effective"])}
         item.update(
@@ -141,8 +165,21 @@ def result_document(
             "time_days": _clean(r["time_days"]),
             "cost_usd_per_unit": _clean(r["cost_usd_per_unit"]),
             "route": list(r["route"]),
+            "diverted_to": r["alternative"] or None,
+            "diversion_cost_usd_per_unit": _clean(r["penalty"]) if r["alternative"] else None,
         }
         for _, r in result.od.iterrows()
+    ]
+    background_od = [
+        {
+            "origin": r["origin"],
+            "destination": r["destination"],
+            "commodity": r["commodity"],
+            "demand": _clean(r["demand"]),
+            "served": _clean(r["served"]),
+            "route": list(r["route"]),
+        }
+        for _, r in (result.background_od if result.background_od is not None else pd.DataFrame()).iterrows()
     ]
     schedules = []
     if result.schedules is not None:
@@ -166,6 +203,7 @@ def result_document(
             {k: _clean(v) for k, v in row.items()} for row in bottleneck_table(nodes, edges).to_dict("records")
         ],
         "od": od,
+        "background_od": background_od,
         "schedules": schedules,
         "edges": _items(edges),
         "nodes": _items(nodes),
@@ -211,29 +249,37 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
         f"solver {doc['solver_status']}",
         f"data {p['data_version']} from {p['geodata']}; corridor {p['corridor_version']}",
         "",
-        f"{'commodity':<12}{'unit':<7}{'demand':>10}{'served':>10}{'unserved':>10}",
+        f"{'commodity':<12}{'unit':<7}{'demand':>10}{'served':>10}{'unserved':>10}{'other traffic':>15}",
     ]
     for c, t in doc["totals"].items():
-        lines.append(f"{c:<12}{t['unit']:<7}{t['demand']:>10.2f}{t['served']:>10.2f}{t['unserved']:>10.2f}")
+        other = f"{t['background']:>15.2f}" if t.get("background") else ""
+        lines.append(f"{c:<12}{t['unit']:<7}{t['demand']:>10.2f}{t['served']:>10.2f}{t['unserved']:>10.2f}{other}")
     bottlenecks = doc["bottlenecks"]
     lines += ["", f"Bottlenecks ({len(bottlenecks)} flagged; worst {min(top, len(bottlenecks))} shown)"]
     if bottlenecks:
-        lines.append(f"{'#':>3} {'asset':<44}{'flow / capacity':>24}{'util':>7}  {'severity':<14}{'shadow price':>13}")
+        lines.append(
+            f"{'#':>3} {'asset':<44}{'corridor + other / capacity':>32}{'util':>6}  {'severity':<14}"
+            f"{'shadow price':>20}{'relief':>13}"
+        )
         for i, b in enumerate(bottlenecks[:top], 1):
-            fc = f"{b['flow']:.2f} / {b['capacity']:.2f} {b['capacity_unit']}"
+            fc = f"{b['flow']:.2f} + {b['background'] or 0:.2f} / {b['capacity']:.2f} {b['capacity_unit']}"
             util = f"{b['utilization']:.0%}" if b["utilization"] is not None else "-"
+            price = f"{b['shadow_price']:,.1f} {b['shadow_price_unit'] or ''}" if b["shadow_price"] else "0"
+            relief = f"{b['relief_musd_per_year']:,.1f} MUSD/yr" if b["relief_musd_per_year"] else "-"
             lines.append(
-                f"{i:>3} {one_line(b['name'])[:43]:<44}{fc:>24}{util:>7}  "
-                f"{b['severity']:<14}{b['shadow_price']:>13,.1f}"
+                f"{i:>3} {one_line(b['name'])[:43]:<44}{fc:>32}{util:>6}  {b['severity']:<14}{price:>20}{relief:>13}"
             )
     else:
         lines.append("  none: every asset is below the threshold")
     lines += ["", "Origin → destination (served, door-to-door time of the main route)"]
     for o in doc["od"]:
         days = f"{o['time_days']:.1f} d" if o["reachable"] else "no route"
-        lines.append(
+        line = (
             f"  {o['origin']} → {o['destination']} [{o['commodity']}]: {o['served']:.2f} of {o['demand']:.2f}, {days}"
         )
+        if o["unserved"] and o["unserved"] > 1e-6:
+            line += f"; {o['unserved']:.2f} " + (f"diverted to {o['diverted_to']}" if o["diverted_to"] else "lost")
+        lines.append(line)
     if doc["schedules"]:
         lines += ["", "Reported schedules vs the model (cheapest route; moving + dwell days)"]
         for r in doc["schedules"]:
@@ -259,7 +305,8 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
             )
     lines.append("")
     lines.append(
-        "Shadow price: cost saved (USD per unit and year) by one more unit of capacity; see `corridor analyze --help`."
+        "Shadow price: cost saved per unit of flow by one more unit of capacity (against the cheapest alternative "
+        f"route); relief: what {RELIEF_SHARE:.0%} more capacity saves a year at that price."
     )
     return "\n".join(lines)
 

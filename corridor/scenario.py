@@ -36,9 +36,34 @@ A scenario file (``geodata/scenarios/<name>.toml``)::
     days = [8, 10]                   # reported range (or one number)
     source_url = "..."
 
+    [[background]]                   # other traffic on shared assets, kept apart from the corridor's own:
+    origin = "turkmenbashi-oil"      # either an origin-destination flow that competes for capacity
+    destination = "ceyhan-terminal"  # (and is served before the corridor's demand: it is there today) ...
+    commodity = "oil"
+    amount = 4.1
+    source_url = "..."
+
+    [[background]]                   # ... or a fixed load on one asset, in the asset's unit
+    id = "transfer-alashankou-dostyk"
+    direction = "both"               # edges: "forward" (from_id → to_id), "reverse" or "both" (each way)
+    amount = 9.0
+    source_url = "..."
+
+    [[alternative]]                  # where the corridor's demand goes when the corridor cannot carry it
+    route = "Northern route (rail via Russia)"
+    commodity = "freight"
+    origins = ["alashankou"]         # optional: the demand it serves (default: every origin / destination)
+    destinations = ["poti-port"]
+    cost_usd_per_unit = 270.0        # door-to-door tariff, USD per unit (USD/t for Mt/yr)
+    days = 18                        # door-to-door time
+    premium_usd_per_unit = 60.0      # optional: the cost beyond tariff and time that shippers' choices reveal
+    source_url = "..."               # the cheapest open alternative (tariff + value of time × time + premium)
+                                     # is what diverting a unit costs: the LP's price of unserved demand
+
 A scenario may start from another with ``extends = "target-2030"``: it inherits the other's
 demand (unless it lists its own), parameters, capacities, outages, derates and schedules, and
-adds its own.
+adds its own (``background``, like ``demand``, is inherited unless the scenario lists its own;
+``alternative`` entries are the scenario's own followed by the parent's: the cheapest open to a demand counts).
 """
 
 from __future__ import annotations
@@ -55,7 +80,17 @@ from . import schema
 from ._errors import ScenarioError, did_you_mean
 from .geodata import Geodata
 
-__all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "Schedule", "apply_scenario", "list_scenarios", "load_scenario"]
+__all__ = [
+    "DEFAULT_PARAMETERS",
+    "Alternative",
+    "Background",
+    "Demand",
+    "Scenario",
+    "Schedule",
+    "apply_scenario",
+    "list_scenarios",
+    "load_scenario",
+]
 
 #: Parameters a scenario may set under ``[parameters]``; the defaults are documented assumptions.
 DEFAULT_PARAMETERS: dict[str, Any] = {
@@ -96,6 +131,52 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Background:
+    """Other traffic on the corridor's assets: an origin–destination flow, or a fixed load on one asset."""
+
+    amount: float
+    origin: str = ""
+    destination: str = ""
+    commodity: str = ""
+    id: str = ""  # a preload on this node or edge (then origin/destination are empty)
+    direction: str = "both"  # edges: forward, reverse or both
+    source_url: str = ""
+    note: str = ""
+
+    @property
+    def is_preload(self) -> bool:
+        """True for a fixed load on one asset, False for a flow between two nodes."""
+        return bool(self.id)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A route outside the corridor that its demand can divert to, at a door-to-door cost and time."""
+
+    route: str
+    commodity: str
+    cost_usd_per_unit: float
+    days: float
+    premium_usd_per_unit: float = 0.0  # what shippers' choices say it costs them beyond tariff and time
+    origins: tuple[str, ...] = ()
+    destinations: tuple[str, ...] = ()
+    source_url: str = ""
+    note: str = ""
+
+    def serves(self, origin: str, destination: str, commodity: str) -> bool:
+        """Whether the alternative is open to this demand."""
+        return (
+            commodity == self.commodity
+            and (not self.origins or origin in self.origins)
+            and (not self.destinations or destination in self.destinations)
+        )
+
+    def generalised_cost(self, value_of_time: float) -> float:
+        """Tariff + value of time × door-to-door time + premium (USD per unit): what diverting one unit costs."""
+        return self.cost_usd_per_unit + value_of_time * self.days * 24.0 + self.premium_usd_per_unit
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A parsed, validated scenario (see the module docstring for the file format)."""
 
@@ -110,12 +191,20 @@ class Scenario:
     schedules: tuple[Schedule, ...] = ()
     path: str = ""
     extends: str = ""
+    background: tuple[Background, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
 
     def parameter(self, name: str) -> Any:
         """A parameter's value: the scenario's own, merged over the defaults."""
         default = DEFAULT_PARAMETERS[name]
         value = self.parameters.get(name, default)
         return {**default, **value} if isinstance(default, dict) else value
+
+    def alternative(self, origin: str, destination: str, commodity: str) -> Alternative | None:
+        """The cheapest alternative open to this demand, or None (its unserved part then costs the penalty)."""
+        vot = float(self.parameter("value_of_time").get(commodity, 0.0))
+        open_ = [a for a in self.alternatives if a.serves(origin, destination, commodity)]
+        return min(open_, key=lambda a: (a.generalised_cost(vot), a.route), default=None)
 
 
 def list_scenarios(geodata: Geodata) -> list[str]:
@@ -173,6 +262,8 @@ def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
             schedules=parent.schedules + scenario.schedules,
             path=where,
             extends=scenario.extends,
+            background=scenario.background or parent.background,
+            alternatives=scenario.alternatives + parent.alternatives,
         )
     _check_against(scenario, geodata, where)
     return scenario
@@ -209,6 +300,8 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
         "outage",
         "derate",
         "schedule",
+        "background",
+        "alternative",
     )
     unknown = set(doc) - set(sections)
     if unknown:
@@ -312,6 +405,8 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
             )
         )
     return Scenario(
+        background=_parse_background(doc.get("background", []), where),
+        alternatives=_parse_alternatives(doc.get("alternative", []), where),
         name=str(doc["name"]),
         year=year,
         description=str(doc.get("description", "")),
@@ -324,6 +419,104 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
         path=where,
         extends=str(doc.get("extends", "")),
     )
+
+
+def _text(entry: dict[str, Any], key: str, where: str, label: str) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        raise ScenarioError(f"'{value}' is not text", file=where, feature=label, field=key, fix=f'write {key} = "..."')
+    return value
+
+
+def _parse_background(entries: list[dict[str, Any]], where: str) -> tuple[Background, ...]:
+    out = []
+    for i, d in enumerate(entries):
+        entry = f"background #{i + 1}"
+        od = [k for k in ("origin", "destination", "commodity") if k in d]
+        if "amount" not in d or ("id" in d) == bool(od) or (od and len(od) != 3):
+            raise ScenarioError(
+                "needs amount and either id (a load on one asset) or origin, destination and commodity",
+                file=where,
+                feature=entry,
+                fix='e.g. id = "rail-tbilisi-khashuri", amount = 8.0',
+            )
+        direction = _text(d, "direction", where, entry) or "both"
+        if direction not in ("both", "forward", "reverse"):
+            raise ScenarioError(
+                f"unknown direction '{direction}'",
+                file=where,
+                feature=entry,
+                field="direction",
+                fix="use both, forward or reverse",
+            )
+        out.append(
+            Background(
+                amount=_number(d["amount"], where, entry, "amount"),
+                origin=_text(d, "origin", where, entry),
+                destination=_text(d, "destination", where, entry),
+                commodity=_text(d, "commodity", where, entry),
+                id=_text(d, "id", where, entry),
+                direction=direction,
+                source_url=_text(d, "source_url", where, entry),
+                note=_text(d, "note", where, entry),
+            )
+        )
+    return tuple(out)
+
+
+def _parse_alternatives(entries: list[dict[str, Any]], where: str) -> tuple[Alternative, ...]:
+    out = []
+    for i, d in enumerate(entries):
+        entry = f"alternative #{i + 1}"
+        missing = [k for k in ("route", "commodity", "cost_usd_per_unit", "days") if k not in d]
+        unknown = set(d) - {
+            "route",
+            "commodity",
+            "cost_usd_per_unit",
+            "days",
+            "premium_usd_per_unit",
+            "origins",
+            "destinations",
+            "source_url",
+            "note",
+        }
+        if unknown:
+            raise ScenarioError(
+                f"unknown field(s) {sorted(unknown)}", file=where, feature=entry, fix="see the scenario format"
+            )
+        if missing:
+            raise ScenarioError(
+                f"missing {', '.join(missing)}",
+                file=where,
+                feature=entry,
+                fix="give route, commodity, cost_usd_per_unit and days",
+            )
+        lists = {}
+        for key in ("origins", "destinations"):
+            value = d.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ScenarioError(
+                    f"'{value}' is not a list of node ids",
+                    file=where,
+                    feature=entry,
+                    field=key,
+                    fix=f'e.g. {key} = ["poti-port"]',
+                )
+            lists[key] = tuple(value)
+        out.append(
+            Alternative(
+                route=_text(d, "route", where, entry),
+                commodity=_text(d, "commodity", where, entry),
+                cost_usd_per_unit=_number(d["cost_usd_per_unit"], where, entry, "cost_usd_per_unit"),
+                days=_number(d["days"], where, entry, "days"),
+                premium_usd_per_unit=_number(d.get("premium_usd_per_unit", 0.0), where, entry, "premium_usd_per_unit"),
+                origins=lists["origins"],
+                destinations=lists["destinations"],
+                source_url=_text(d, "source_url", where, entry),
+                note=_text(d, "note", where, entry),
+            )
+        )
+    return tuple(out)
 
 
 def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
@@ -362,6 +555,49 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
     for i, d in enumerate(s.schedules):
         known(d.origin, f"schedule #{i + 1}", "origin", set(nodes.index))
         known(d.destination, f"schedule #{i + 1}", "destination", set(nodes.index))
+    for i, b in enumerate(s.background):
+        entry = f"background #{i + 1}"
+        if b.is_preload:
+            known(b.id, entry, "id", ids)
+            capacity = (nodes if b.id in nodes.index else edges).at[b.id, "capacity"]
+            if pd.isna(capacity):
+                raise ScenarioError(
+                    f"'{b.id}' has no capacity for the load to take up",
+                    file=where,
+                    feature=entry,
+                    field="id",
+                    fix="put the load on an asset with a capacity",
+                )
+            if b.id in nodes.index and b.direction != "both":
+                raise ScenarioError(
+                    "a node has no direction", file=where, feature=entry, field="direction", fix="leave direction out"
+                )
+            continue
+        known(b.origin, entry, "origin", set(nodes.index))
+        known(b.destination, entry, "destination", set(nodes.index))
+        if b.commodity not in units:
+            raise ScenarioError(
+                f"unknown commodity '{b.commodity}'",
+                file=where,
+                feature=entry,
+                field="commodity",
+                fix=f"use one of {', '.join(units)}",
+            )
+        if b.origin == b.destination:
+            raise ScenarioError("origin equals destination", file=where, feature=entry, fix="give two different nodes")
+    for i, a in enumerate(s.alternatives):
+        entry = f"alternative #{i + 1}"
+        if a.commodity not in units:
+            raise ScenarioError(
+                f"unknown commodity '{a.commodity}'",
+                file=where,
+                feature=entry,
+                field="commodity",
+                fix=f"use one of {', '.join(units)}",
+            )
+        for key, refs in (("origins", a.origins), ("destinations", a.destinations)):
+            for ref in refs:
+                known(ref, entry, key, set(nodes.index))
     for ref in s.capacity:
         known(ref, f"capacity '{ref}'", "id", ids)
     for ref in s.outages:

@@ -188,7 +188,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: py
     assert capsys.readouterr().out.strip() == str(Path("maps") / "baseline-2024-vs-baseline-2024.html")
     assert main(["map", "--method", "aon", "-o", "out/m.html"]) == 0
     assert (tmp_path / "out" / "m.html").is_file()
-    assert main(["map", "--scenario", "baseline-2042"]) == 2
+    assert main(["map", "--scenario", "baselin-2024"]) == 2
     assert "did you mean 'baseline-2024'" in capsys.readouterr().err
 
 
