@@ -256,15 +256,21 @@ def _criticality(args: argparse.Namespace) -> int:
         f"Scenario {one_line(sc.name)} ({sc.year}): N-1 criticality, worst first "
         f"({int(table['resolved'].sum())} of {len(table)} assets re-solved; the rest provably change nothing)"
     )
-    print(f"{'#':>3} {'asset':<46}{'lost':>9} {'unit':<6}{'cost Δ MUSD/yr':>15}{'throughput Δ':>13}  alternative")
+    print(
+        f"{'#':>3} {'asset':<46}{'lost':>9}{'+ other':>9} {'unit':<6}{'cost Δ MUSD/yr':>15}{'throughput Δ':>13}  "
+        "alternative"
+    )
     for _, r in table.head(args.top).iterrows():
         alt = (
             f"detour +{r['diff_time_days']:.1f} d, +{r['diff_cost']:.0f} USD/unit"
             if r["detour"]
-            else ("no alternative route" if r["alt_od"] else "-")
+            else (f"no detour: diverts to {one_line(r['diverted_to'])}" if r["diverted_to"] else "no alternative route")
+            if r["alt_od"]
+            else "-"
         )
         print(
-            f"{r['rank']:>3} {one_line(r['name'])[:45]:<46}{r['served_loss']:>9.2f} {r['capacity_unit'] or '':<6}"
+            f"{r['rank']:>3} {one_line(r['name'])[:45]:<46}{r['served_loss']:>9.2f}{r['background_loss']:>9.2f} "
+            f"{r['capacity_unit'] or '':<6}"
             f"{r['cost_change_musd']:>15,.1f}{r['throughput_change']:>13.2f}  {alt}"
         )
     return 0

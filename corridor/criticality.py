@@ -164,12 +164,15 @@ def criticality(
     -------
     DataFrame
         One row per edge and capacitated node: ``rank``, ``id``, ``name``, ``layer``, ``type``,
-        ``flow``, ``capacity``, ``capacity_unit``, ``served_loss`` (demand no longer served, in the
-        asset's unit), ``cost_change_musd`` (MUSD/yr), ``throughput_change`` (freight, Mt/yr, from
+        ``flow``, ``capacity``, ``capacity_unit``, ``served_loss`` (the corridor's demand no longer carried,
+        in the asset's unit: it diverts to its alternative where the scenario gives one),
+        ``background_loss`` (other traffic no longer carried), ``cost_change_musd`` (MUSD/yr: diversion
+        costs, and the unserved penalty where no alternative is given), ``throughput_change`` (freight, Mt/yr, from
         the scenario's freight origins to its destinations), and for the demand that used the asset
         most: ``alt_od``, ``alt_route`` (cheapest route without the asset, capacities ignored;
         empty if none), ``base_time_days``, ``alt_time_days``, ``diff_time_days``, ``base_cost``,
-        ``alt_cost``, ``diff_cost`` (USD per unit), ``detour`` (an alternative exists).
+        ``alt_cost``, ``diff_cost`` (USD per unit), ``detour`` (an alternative exists), ``diverted_to`` (the
+        route outside the network that demand diverts to, if the scenario gives one).
     """
     graph = build_network(geodata, scenario)
     arcs = arcs_from_graph(graph)
@@ -195,7 +198,9 @@ def criticality(
         rec, layer, kind = geodata.asset(eid, node=bool(arcs.direction[a[0]] == 0))
         carried = [i for i, c in enumerate(COMMODITIES) if arcs.counts[i, a].any()]
         affected = np.isin(problem.commodity, carried)
-        served_loss = float(-row["served_change"][affected].sum()) if affected.any() else 0.0
+        other = problem.background if problem.background is not None else np.zeros(len(affected), dtype=bool)
+        served_loss = max(0.0, float(-row["served_change"][affected & ~other].sum()))
+        background_loss = max(0.0, float(-row["served_change"][affected & other].sum()))
         item = {
             "id": eid,
             "name": rec["name"],
@@ -207,6 +212,7 @@ def criticality(
             else math.nan,
             "capacity_unit": rec["capacity_unit"],
             "served_loss": served_loss,
+            "background_loss": background_loss,
             "cost_change_musd": float(row["objective_change"]),
             "throughput_change": float(row["throughput_change"]),
             "resolved": bool(row["resolved"]),
@@ -234,6 +240,7 @@ def _alternative(problem: Problem, rows: pd.DataFrame, base, arcs_of: np.ndarray
         "alt_cost": math.nan,
         "diff_cost": math.nan,
         "detour": False,
+        "diverted_to": "",
     }
     best_k, best_x, best_path = -1, 0.0, None
     for k, path, x in base.columns:
@@ -247,6 +254,7 @@ def _alternative(problem: Problem, rows: pd.DataFrame, base, arcs_of: np.ndarray
     router = _Router(arcs, arcs.allows[c] & ~blocked, problem.cost[c])
     (alt,) = router.paths(problem.origin[[best_k]], problem.destination[[best_k]])
     od = f"{rows.loc[best_k, 'origin']} → {rows.loc[best_k, 'destination']} ({rows.loc[best_k, 'commodity']})"
+    empty["diverted_to"] = str(rows.loc[best_k, "alternative"])
     base_t = arcs.time_h[best_path].sum() / 24
     base_c = problem.cost[c, best_path].sum()
     if alt is None:
@@ -264,4 +272,5 @@ def _alternative(problem: Problem, rows: pd.DataFrame, base, arcs_of: np.ndarray
         "alt_cost": alt_c,
         "diff_cost": alt_c - base_c,
         "detour": True,
+        "diverted_to": empty["diverted_to"],
     }

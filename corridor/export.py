@@ -1082,7 +1082,17 @@ def _markdown(
 
     lines += ["", "## Origin–destination demand", ""]
     lines += _table(
-        ["Origin", "Destination", "Commodity", "Demand", "Served", "Unserved", "Time (days)", "Cost (USD/unit)"],
+        [
+            "Origin",
+            "Destination",
+            "Commodity",
+            "Demand",
+            "Served",
+            "Unserved",
+            "Diverted to",
+            "Time (days)",
+            "Cost (USD/unit)",
+        ],
         (
             [
                 o["origin"],
@@ -1091,12 +1101,13 @@ def _markdown(
                 o["demand"],
                 o["served"],
                 o["unserved"],
+                o.get("diverted_to") or "–",
                 o["time_days"] if o["reachable"] else "no route",
                 o["cost_usd_per_unit"],
             ]
             for o in doc["od"]
         ),
-        align="lllrrrrr",
+        align="lllrrrlrr",
     )
 
     if throughput is not None:
