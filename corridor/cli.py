@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import __version__
 from ._errors import CorridorError, ValidationErrors
 
 EXIT_BAD_INPUT = 2
@@ -30,10 +31,29 @@ def command(name: str, help: str, example: str) -> Callable[[Callable[[argparse.
     return register
 
 
+class _PrintDataPath(argparse.Action):
+    """``--data-path``: print where the bundled geodata is (``$CORRIDOR_GEODATA`` if set) and exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from ._paths import bundled_geodata
+
+        print(bundled_geodata())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corridor",
         description="Map and analyse the Middle Corridor (TITR) and the Caspian energy and data links.",
+    )
+    parser.add_argument("--version", action="version", version=f"corridor {__version__}")
+    parser.add_argument(
+        "--data-path",
+        action=_PrintDataPath,
+        help="print the folder of the bundled geodata (nodes, edges, basemap, scenarios, sources) and exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, example, add_args, _) in _COMMANDS.items():
