@@ -20,6 +20,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._errors import CorridorError
+
 if TYPE_CHECKING:
     import folium
     from branca.element import Element
@@ -51,8 +53,8 @@ _CSS_URL_RE = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<ref>[^'\")]+)(?P=q)\s*\)")
 _REMOTE = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
 
 
-class MissingAssetError(RuntimeError):
-    """An ``http(s)`` asset in the page has no vendored copy."""
+class MissingAssetError(CorridorError, RuntimeError):
+    """An ``http(s)`` asset in the page has no vendored copy (a :class:`~corridor.CorridorError`: exit 2 at the CLI)."""
 
 
 def _missing(url: str) -> MissingAssetError:
