@@ -44,7 +44,9 @@ class _PrintDataPath(argparse.Action):
         parser.exit()
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the subcommand it names gets its arguments (some import heavy modules)."""
+    wanted = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     parser = argparse.ArgumentParser(
         prog="corridor",
         description="Map and analyse the Middle Corridor (TITR) and the Caspian energy and data links.",
@@ -64,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
             epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        if wanted is not None and name != wanted:
+            continue
         p.add_argument(
             "--geodata",
             type=Path,
@@ -79,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input)."""
     from . import commands  # noqa: F401  (registers the subcommands)
 
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv).parse_args(argv)
     try:
         return _COMMANDS[args.command][3](args)
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly

@@ -5,9 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli import command
-from .geodata import load_geodata
+
+if TYPE_CHECKING:
+    from .geodata import Geodata
+
+
+def load_geodata(path: Path | None, *, strict: bool = True) -> Geodata:
+    """:func:`corridor.geodata.load_geodata`, imported when a command runs (``corridor --help`` stays fast)."""
+    from .geodata import load_geodata as load
+
+    return load(path, strict=strict)
 
 
 @command(
