@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+import corridor
+
 from .conftest import REPO
 
 #: Not part of a build, at the top of the checkout: VCS data, virtualenvs, caches and outputs.
@@ -99,7 +101,7 @@ def test_installed_wheel_runs_offline_from_an_empty_folder(fresh_venv: Path, tmp
     work.mkdir()
     env = _env()
     version = _run([_bin(fresh_venv, "corridor"), "--version"], cwd=work, env=env)
-    assert version.stdout.strip() == "corridor 0.1.0"
+    assert version.stdout.strip() == f"corridor {corridor.__version__}"
     where = _run([_bin(fresh_venv, "python"), "-c", "import corridor; print(corridor.__file__)"], cwd=work, env=env)
     assert Path(where.stdout.strip()).is_relative_to(fresh_venv), "the wheel's corridor must be the one imported"
     data = Path(_run([_bin(fresh_venv, "corridor"), "--data-path"], cwd=work, env=env).stdout.strip())
