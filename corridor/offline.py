@@ -66,12 +66,17 @@ def _missing(url: str) -> MissingAssetError:
 
 @functools.lru_cache(maxsize=4)
 def _manifest(vendor_dir: Path) -> dict[str, Any]:
-    return json.loads((vendor_dir / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads(_read(vendor_dir / "manifest.json"))
 
 
 @functools.lru_cache(maxsize=256)
 def _read(path: Path) -> bytes:
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MissingAssetError(
+            f"vendored file {path} is missing: reinstall corridor, or in a checkout run `python tools/vendor_assets.py`"
+        ) from None
 
 
 def _data_uri(path: Path) -> str:
