@@ -101,4 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # ``python -m corridor.cli``: run the imported module, where the subcommands register (not this __main__ copy)
+    from corridor.cli import main as entry
+
+    sys.exit(entry())

@@ -47,3 +47,11 @@ def test_public_api_resolves_lazily() -> None:
     assert set(corridor.__all__) <= set(dir(corridor))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         corridor.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("module", ["corridor", "corridor.cli"])
+def test_python_dash_m_runs_the_command_line(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "schema"], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.startswith("### Nodes")
