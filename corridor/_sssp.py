@@ -1,21 +1,30 @@
-"""Shortest-path trees for many origins on a CSR graph, compiled with numba.
+"""Shortest-path trees for many origins on a CSR graph.
 
 Dijkstra with a binary heap, one origin per thread (``prange``), stopping as soon as every
 destination asked of that origin is settled; the paths are then read back as CSR positions.
 This is the hot loop of every assignment method (pricing in column generation, AON, N-1):
 SciPy's ``dijkstra`` computes whole trees, single-threaded, and is 3-4x slower here.
+
+The kernels below are plain Python. Large problems run copies compiled by numba (imported
+then, not before); small ones run them interpreted, since loading the compiled kernels takes
+longer than the search itself (see :data:`INTERPRETED_WORK`). Both runs execute the same code
+with the same float64 arithmetic and the same heap, so they give the same paths, tie for tie.
 """
 
 from __future__ import annotations
 
+import functools
+import types
+from collections.abc import Callable
+
 import numpy as np
-from numba import njit, prange
 
-__all__ = ["tree_paths"]
+__all__ = ["INTERPRETED_WORK", "tree_paths"]
+
+prange = range  # numba.prange in the compiled copies (see _compiled)
 
 
-@njit(cache=True, nogil=True)
-def _push(keys, vals, size, key, val):  # pragma: no cover - compiled
+def _push(keys, vals, size, key, val):
     i = size
     keys[i] = key
     vals[i] = val
@@ -29,8 +38,7 @@ def _push(keys, vals, size, key, val):  # pragma: no cover - compiled
     return size + 1
 
 
-@njit(cache=True, nogil=True)
-def _pop(keys, vals, size):  # pragma: no cover - compiled
+def _pop(keys, vals, size):
     key = keys[0]
     val = vals[0]
     size -= 1
@@ -51,8 +59,7 @@ def _pop(keys, vals, size):  # pragma: no cover - compiled
     return key, val, size
 
 
-@njit(cache=True, nogil=True)
-def _tree(indptr, indices, weights, source, targets, into):  # pragma: no cover - compiled
+def _tree(indptr, indices, weights, source, targets, into):
     """Dijkstra from ``source`` until all ``targets`` are settled; ``into[v]`` = CSR position of v's tree arc."""
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
@@ -83,8 +90,7 @@ def _tree(indptr, indices, weights, source, targets, into):  # pragma: no cover 
                 size = _push(keys, vals, size, nd, v)
 
 
-@njit(parallel=True, cache=True)
-def _paths(indptr, indices, weights, row_of, sources, tptr, targets):  # pragma: no cover - compiled
+def _paths(indptr, indices, weights, row_of, sources, tptr, targets):
     n = len(indptr) - 1
     k = len(sources)
     lengths = np.zeros(len(targets), np.int64)
@@ -120,6 +126,32 @@ def _paths(indptr, indices, weights, row_of, sources, tptr, targets):  # pragma:
     return lengths, offsets, flat
 
 
+#: Work (origins × arcs, summed over the calls of a process) done by the interpreted kernels before
+#: the compiled ones take over. The interpreted search costs about as much as importing numba and
+#: loading the compiled kernels at this size; measured by ``benchmarks/bench_coldstart.py``.
+INTERPRETED_WORK = 150_000
+_interpreted_work = 0
+
+
+@functools.cache
+def _compiled() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The kernels compiled by numba (loaded from numba's cache next to this file, compiled on first use)."""
+    import numba
+
+    scope = {**globals(), "prange": numba.prange}  # the compiled copies call each other's compiled copies
+
+    def jit(fn: types.FunctionType, **options: bool) -> Callable:
+        clone = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+        clone.__qualname__ = fn.__qualname__
+        scope[fn.__name__] = compiled = numba.njit(cache=True, **options)(clone)
+        return compiled
+
+    jit(_push, nogil=True)
+    jit(_pop, nogil=True)
+    jit(_tree, nogil=True)
+    return jit(_paths, parallel=True)
+
+
 def tree_paths(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -135,7 +167,14 @@ def tree_paths(
     ``flat``: the CSR positions of path p's arcs, in order, are ``flat[offsets[p]:offsets[p+1]]``.
     ``row_of[j]`` is the tail node of CSR position j.
     """
-    return _paths(
+    global _interpreted_work
+    work = len(sources) * max(len(indices), 1)
+    if _compiled.cache_info().currsize == 0 and _interpreted_work + work <= INTERPRETED_WORK:
+        _interpreted_work += work
+        kernel = _paths
+    else:
+        kernel = _compiled()
+    return kernel(
         indptr.astype(np.int64),
         indices.astype(np.int64),
         weights.astype(np.float64),

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import __version__
 from ._errors import CorridorError, ValidationErrors
 
 EXIT_BAD_INPUT = 2
@@ -32,10 +33,31 @@ def command(name: str, help: str, example: str) -> Callable[[Callable[[argparse.
     return register
 
 
-def _parser() -> argparse.ArgumentParser:
+class _PrintDataPath(argparse.Action):
+    """``--data-path``: print where the bundled geodata is (``$CORRIDOR_GEODATA`` if set) and exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from ._paths import bundled_geodata
+
+        print(bundled_geodata())
+        parser.exit()
+
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the subcommand it names gets its arguments (some import heavy modules)."""
+    wanted = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     parser = argparse.ArgumentParser(
         prog="corridor",
         description="Map and analyse the Middle Corridor (TITR) and the Caspian energy and data links.",
+    )
+    parser.add_argument("--version", action="version", version=f"corridor {__version__}")
+    parser.add_argument(
+        "--data-path",
+        action=_PrintDataPath,
+        help="print the folder of the bundled geodata (nodes, edges, basemap, scenarios, sources) and exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, example, add_args, _) in _COMMANDS.items():
@@ -46,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
             epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        if wanted is not None and name != wanted:
+            continue
         p.add_argument(
             "--geodata",
             type=Path,
@@ -96,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     from . import commands  # noqa: F401  (registers the subcommands)
 
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv).parse_args(argv)
     try:
         return _COMMANDS[args.command][3](args)
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
@@ -113,4 +138,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # ``python -m corridor.cli``: run the imported module, where the subcommands register (not this __main__ copy)
+    from corridor.cli import main as entry
+
+    sys.exit(entry())

@@ -6,10 +6,20 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._untrusted import one_line
 from .cli import command
-from .geodata import load_geodata
+
+if TYPE_CHECKING:
+    from .geodata import Geodata
+
+
+def load_geodata(path: Path | None, *, strict: bool = True) -> Geodata:
+    """:func:`corridor.geodata.load_geodata`, imported when a command runs (``corridor --help`` stays fast)."""
+    from .geodata import load_geodata as load
+
+    return load(path, strict=strict)
 
 
 @command(

@@ -33,6 +33,7 @@ from ._errors import (
     ValidationErrors,
     did_you_mean,
 )
+from ._paths import bundled_geodata
 from ._untrusted import web_url
 
 __all__ = [
@@ -44,8 +45,8 @@ __all__ = [
     "validate",
 ]
 
-#: The bundled geodata folder (next to the package in a source checkout).
-DEFAULT_GEODATA = Path(os.environ.get("CORRIDOR_GEODATA", Path(__file__).resolve().parent.parent / "geodata"))
+#: The bundled geodata folder (``$CORRIDOR_GEODATA`` if set; see :mod:`corridor._paths`).
+DEFAULT_GEODATA = bundled_geodata()
 
 #: The corridor's region (lon_min, lat_min, lon_max, lat_max): Constanța to the Chinese border.
 REGION = (25.0, 35.0, 90.0, 50.0)

@@ -20,6 +20,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._errors import CorridorError
+
 if TYPE_CHECKING:
     import folium
     from branca.element import Element
@@ -51,8 +53,8 @@ _CSS_URL_RE = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<ref>[^'\")]+)(?P=q)\s*\)")
 _REMOTE = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
 
 
-class MissingAssetError(RuntimeError):
-    """An ``http(s)`` asset in the page has no vendored copy."""
+class MissingAssetError(CorridorError, RuntimeError):
+    """An ``http(s)`` asset in the page has no vendored copy (a :class:`~corridor.CorridorError`: exit 2 at the CLI)."""
 
 
 def _missing(url: str) -> MissingAssetError:
@@ -64,12 +66,17 @@ def _missing(url: str) -> MissingAssetError:
 
 @functools.lru_cache(maxsize=4)
 def _manifest(vendor_dir: Path) -> dict[str, Any]:
-    return json.loads((vendor_dir / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads(_read(vendor_dir / "manifest.json"))
 
 
 @functools.lru_cache(maxsize=256)
 def _read(path: Path) -> bytes:
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MissingAssetError(
+            f"vendored file {path} is missing: reinstall corridor, or in a checkout run `python tools/vendor_assets.py`"
+        ) from None
 
 
 def _data_uri(path: Path) -> str:

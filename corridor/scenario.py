@@ -236,8 +236,21 @@ def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
     ScenarioError
         One line naming the file, the entry and the fix, for any malformed or unknown entry.
     """
+    return _load(name, geodata, ())
+
+
+def _load(name: str | Path, geodata: Geodata, chain: tuple[Path, ...]) -> Scenario:
+    """:func:`load_scenario`; ``chain`` holds the files that extend this one (to report an ``extends`` cycle)."""
     path = _locate(name, geodata)
     where = str(path)
+    if path.resolve() in chain:
+        cycle = " → ".join(p.name for p in (*chain[chain.index(path.resolve()) :], path))
+        raise ScenarioError(
+            f"'extends' goes round in a cycle: {cycle}",
+            file=str(chain[-1]),
+            field="extends",
+            fix="make one of these scenarios extend none of the others",
+        )
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -248,8 +261,10 @@ def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
             raise ScenarioError(
                 "a scenario cannot extend itself", file=where, field="extends", fix="name another scenario"
             )
-        parent = load_scenario(
-            scenario.extends if Path(scenario.extends).suffix != ".toml" else path.parent / scenario.extends, geodata
+        parent = _load(
+            scenario.extends if Path(scenario.extends).suffix != ".toml" else path.parent / scenario.extends,
+            geodata,
+            (*chain, path.resolve()),
         )
         scenario = Scenario(
             name=scenario.name,

@@ -201,3 +201,37 @@ def test_browser_offline(offline_html: str, tmp_path: Path) -> None:
     assert state["faFont"]
     assert state["legend"] == 1 and state["textPath"] >= 1 and state["paths"] >= 2
     assert state["fullscreen"] and state["layers"]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        ("unlisted", "corridor: error: no vendored copy of https://"),
+        ("deleted", "corridor: error: vendored file "),
+    ],
+)
+def test_missing_asset_is_one_line_and_exit_2_at_the_cli(
+    break_it: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A map whose Leaflet has no vendored copy: the CLI's handler reports it (no traceback)."""
+    import corridor.offline
+    from corridor._errors import CorridorError
+    from corridor.cli import main
+
+    vendor = tmp_path / "vendor"
+    shutil.copytree(VENDOR_DIR, vendor)
+    manifest = json.loads((vendor / "manifest.json").read_text(encoding="utf-8"))
+    leaflet = {url: a for url, a in manifest["assets"].items() if a["package"] == "leaflet"}
+    if break_it == "unlisted":
+        manifest["assets"] = {url: a for url, a in manifest["assets"].items() if url not in leaflet}
+        (vendor / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    else:
+        for a in leaflet.values():
+            (vendor / a["file"]).unlink()
+    monkeypatch.setattr(corridor.offline, "VENDOR_DIR", vendor)
+    monkeypatch.chdir(tmp_path)
+    assert issubclass(MissingAssetError, CorridorError)
+    assert main(["analyze", "--map"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message), err
+    assert "leaflet" in err[0]

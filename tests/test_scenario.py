@@ -96,6 +96,16 @@ def test_extends_inherits_and_adds(folder: Path) -> None:
     assert edges.loc["ab", "capacity"] == 2.0 and not edges.loc["bc", "active"]
 
 
+def test_extends_cycle_is_one_line_naming_the_cycle(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(folder, "a", 'name = "a"\nextends = "b"\nyear = 2024\n')
+    _write(folder, "b", 'name = "b"\nextends = "c"\nyear = 2024\n')
+    _write(folder, "c", GOOD.replace('name = "t"', 'name = "c"\nextends = "b"'))
+    assert main(["analyze", "--geodata", str(folder), "--scenario", "a"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert "cycle: b.toml → c.toml → b.toml" in err[0] and "field 'extends'" in err[0], err[0]
+
+
 def test_derate_by_mode_multiplies_capacity(folder: Path) -> None:
     from corridor import load_geodata
 
