@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "CorridorError",
     "FieldError",
     "FileFormatError",
     "GeometryError",
+    "OutputError",
     "ReferenceError_",
     "ScenarioError",
+    "SolverError",
     "ValidationError",
     "ValidationErrors",
     "did_you_mean",
@@ -27,6 +31,28 @@ def did_you_mean(ref: str, known: Iterable[object], otherwise: str) -> str:
 
 class CorridorError(Exception):
     """Base of every error the package raises on bad input (the CLI exits 2 on these)."""
+
+
+class ArgumentError(CorridorError, ValueError):
+    """A function of the Python API was called with a value it cannot use (e.g. ``jobs=0``).
+
+    Also a :class:`ValueError`, so code that catches the built-in keeps working.
+    """
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """A function of the Python API was called with an argument of the wrong type (e.g. ``jobs="2"``).
+
+    Also a :class:`TypeError`.
+    """
+
+
+class OutputError(CorridorError):
+    """An output cannot be written where asked (bundled or input data, a folder, a device, no permission)."""
+
+
+class SolverError(CorridorError):
+    """The solver did not reach an optimum (e.g. an unbounded or infeasible LP): no answer to report."""
 
 
 class ValidationError(CorridorError):

@@ -91,9 +91,11 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         print(text_report(doc, top=args.top))
     if args.map:
+        from ._output import slug
         from .maps import write_map
 
-        path = write_map(run, Path("maps") / f"{run.scenario.name}.html")
+        # the scenario's name comes from its file: a slug, so that the map stays under maps/
+        path = write_map(run, Path("maps") / f"{slug(run.scenario.name, default='scenario')}.html")
         print(f"map: {path}")
     return 0
 
@@ -312,8 +314,8 @@ def _export(args: argparse.Namespace) -> int:
     from .export import FORMATS, check_output, export
     from .pipeline import analyze
 
-    output = args.output or Path("out") / f"{Path(str(args.scenario)).stem}.{FORMATS[args.format]}"
-    check_output(output)  # fail fast, before the analysis
+    output = args.output or Path("out") / f"{_stem(str(args.scenario))}.{FORMATS[args.format]}"
+    check_output(output, geodata=args.geodata)  # fail fast, before the analysis
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     options: dict = {"layers": args.layers} if args.format == "geojson" else {}
     if args.criticality:
@@ -332,7 +334,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _stem(scenario: str) -> str:
-    return Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name
+    from ._output import slug
+
+    return slug(Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name, default="scenario")
 
 
 @command(
@@ -369,15 +373,17 @@ def _map_args(p: argparse.ArgumentParser) -> None:
 
 @_map_args.handler
 def _map(args: argparse.Namespace) -> int:
+    from ._output import check_output
     from .maps import write_map
     from .pipeline import analyze
 
-    data = load_geodata(args.geodata)
-    run = analyze(args.scenario, geodata=data, method=args.method)
-    other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
     output = args.output
     if output is None:
         name = _stem(str(args.scenario)) + (f"-vs-{_stem(str(args.compare))}" if args.compare else "")
         output = Path("maps") / f"{name}.html"
+    check_output(output, geodata=args.geodata)  # fail fast, before the analysis (write_map checks again)
+    data = load_geodata(args.geodata)
+    run = analyze(args.scenario, geodata=data, method=args.method)
+    other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
     print(write_map(run, output, compare=other, tiles=args.tiles))
     return 0
