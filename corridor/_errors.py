@@ -18,6 +18,7 @@ __all__ = [
     "ValidationError",
     "ValidationErrors",
     "did_you_mean",
+    "printable",
 ]
 
 
@@ -27,6 +28,21 @@ def did_you_mean(ref: str, known: Iterable[object], otherwise: str) -> str:
 
     close = difflib.get_close_matches(str(ref), sorted(str(k) for k in known), n=1)
     return f"did you mean '{close[0]}'?" if close else otherwise
+
+
+def printable(text: str) -> str:
+    """``text`` on one line and safe to print: line breaks become spaces; other control characters and lone
+    surrogates (which no UTF-8 stream can carry) become ``\\x..``/``\\ud...`` escapes."""
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if ch in "\r\n":
+            out.append(" ")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(ch.encode("unicode_escape").decode("ascii") if code < 0xD800 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class CorridorError(Exception):
@@ -93,7 +109,7 @@ class ValidationError(CorridorError):
         text = ": ".join([", ".join(where), self.problem])
         if self.fix:
             text += f" (fix: {self.fix})"
-        return text.replace("\n", " ")
+        return printable(text)
 
 
 class FileFormatError(ValidationError):

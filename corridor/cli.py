@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._errors import CorridorError, ValidationErrors
+from ._errors import CorridorError, ValidationErrors, printable
 
 EXIT_BAD_INPUT = 2
 
@@ -67,11 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except ValidationErrors as exc:
         for error in exc.errors:
-            print(f"corridor: error: {error}", file=sys.stderr)
+            print(f"corridor: error: {printable(str(error))}", file=sys.stderr)
         print(f"corridor: {len(exc.errors)} problem(s) found", file=sys.stderr)
         return EXIT_BAD_INPUT
     except CorridorError as exc:
-        print(f"corridor: error: {exc}", file=sys.stderr)
+        print(f"corridor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -6,8 +6,16 @@ import argparse
 import os
 from pathlib import Path
 
+from ._errors import ArgumentError
 from .cli import command
 from .geodata import load_geodata
+
+
+def _at_least(value: int, flag: str, minimum: int) -> int:
+    """A count given on the command line: refuse e.g. ``--top -1`` instead of printing "worst -1 shown"."""
+    if value < minimum:
+        raise ArgumentError(f"{flag} {value} is below {minimum} (fix: give {flag} {max(minimum, 10)} or another count)")
+    return value
 
 
 @command(
@@ -79,6 +87,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
     from .report import compare_methods, dumps, text_report
 
+    _at_least(args.top, "--top", 0)
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     other = None
     if args.compare_method:
@@ -195,6 +204,8 @@ def _criticality(args: argparse.Namespace) -> int:
     from .criticality import criticality
     from .scenario import load_scenario
 
+    _at_least(args.top, "--top", 0)
+    _at_least(args.jobs, "--jobs", 1)
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
     table = criticality(data, sc, jobs=args.jobs, progress=not args.json)

@@ -171,6 +171,11 @@ def criticality(
         empty if none), ``base_time_days``, ``alt_time_days``, ``diff_time_days``, ``base_cost``,
         ``alt_cost``, ``diff_cost`` (USD per unit), ``detour`` (an alternative exists).
     """
+    from . import _validate
+
+    _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
+    _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
+    jobs = _validate.integer(jobs, "jobs", minimum=1)
     graph = build_network(geodata, scenario)
     arcs = arcs_from_graph(graph)
     problem, rows = build_problem(arcs, graph, scenario)
