@@ -55,8 +55,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input)."""
+    """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input,
+    130 interrupted by Ctrl-C: one line, ``corridor: interrupted``, no traceback)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("corridor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if not _interrupted(exc):
+            raise
+        print("corridor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` stands for a Ctrl-C: compiled code (numba's dispatcher, the solver's bindings) may
+    wrap a ``KeyboardInterrupt`` raised inside a call in a ``SystemError``; the interrupt is in its chain."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
+    return False
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from . import commands  # noqa: F401  (registers the subcommands)
 
     args = _parser().parse_args(argv)
