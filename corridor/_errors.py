@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
     "CorridorError",
     "FieldError",
     "FileFormatError",
     "GeometryError",
+    "OutputError",
     "ReferenceError_",
     "ScenarioError",
+    "SolverError",
     "ValidationError",
     "ValidationErrors",
     "did_you_mean",
+    "printable",
 ]
 
 
@@ -25,8 +30,45 @@ def did_you_mean(ref: str, known: Iterable[object], otherwise: str) -> str:
     return f"did you mean '{close[0]}'?" if close else otherwise
 
 
+def printable(text: str) -> str:
+    """``text`` on one line and safe to print: line breaks become spaces; other control characters and lone
+    surrogates (which no UTF-8 stream can carry) become ``\\x..``/``\\ud...`` escapes."""
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if ch in "\r\n":
+            out.append(" ")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(ch.encode("unicode_escape").decode("ascii") if code < 0xD800 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 class CorridorError(Exception):
     """Base of every error the package raises on bad input (the CLI exits 2 on these)."""
+
+
+class ArgumentError(CorridorError, ValueError):
+    """A function of the Python API was called with a value it cannot use (e.g. ``jobs=0``).
+
+    Also a :class:`ValueError`, so code that catches the built-in keeps working.
+    """
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """A function of the Python API was called with an argument of the wrong type (e.g. ``jobs="2"``).
+
+    Also a :class:`TypeError`.
+    """
+
+
+class OutputError(CorridorError):
+    """An output cannot be written where asked (bundled or input data, a folder, a device, no permission)."""
+
+
+class SolverError(CorridorError):
+    """The solver did not reach an optimum (e.g. an unbounded or infeasible LP): no answer to report."""
 
 
 class ValidationError(CorridorError):
@@ -67,7 +109,7 @@ class ValidationError(CorridorError):
         text = ": ".join([", ".join(where), self.problem])
         if self.fix:
             text += f" (fix: {self.fix})"
-        return text.replace("\n", " ")
+        return printable(text)
 
 
 class FileFormatError(ValidationError):

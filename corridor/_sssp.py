@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._errors import ArgumentError
+
 __all__ = ["INTERPRETED_WORK", "tree_paths"]
 
 prange = range  # numba.prange in the compiled copies (see _compiled)
@@ -106,6 +108,9 @@ def _paths(indptr, indices, weights, row_of, sources, tptr, targets):
                     steps = -1
                     break
                 steps += 1
+                if steps > n:  # a predecessor cycle (only a negative weight makes one): never loop on it
+                    steps = -2
+                    break
                 v = row_of[j]
             lengths[p] = steps
     offsets = np.zeros(len(targets) + 1, np.int64)
@@ -165,21 +170,28 @@ def tree_paths(
 
     Returns ``lengths`` (arcs per path; -1 unreachable, 0 when target = source), ``offsets`` and
     ``flat``: the CSR positions of path p's arcs, in order, are ``flat[offsets[p]:offsets[p+1]]``.
-    ``row_of[j]`` is the tail node of CSR position j.
+    ``row_of[j]`` is the tail node of CSR position j. Weights must be >= 0: a negative one raises
+    :class:`~corridor._errors.ArgumentError` (here, or from the guard that stops the path walk on a cycle).
     """
     global _interpreted_work
+    w = np.asarray(weights, dtype=np.float64)
+    if not (w >= 0).all():  # also catches NaN
+        raise ArgumentError("shortest paths need finite weights >= 0; a weight is negative or not a number")
     work = len(sources) * max(len(indices), 1)
     if _compiled.cache_info().currsize == 0 and _interpreted_work + work <= INTERPRETED_WORK:
         _interpreted_work += work
         kernel = _paths
     else:
         kernel = _compiled()
-    return kernel(
+    lengths, offsets, flat = kernel(
         indptr.astype(np.int64),
         indices.astype(np.int64),
-        weights.astype(np.float64),
+        w,
         row_of.astype(np.int64),
         sources.astype(np.int64),
         tptr.astype(np.int64),
         targets.astype(np.int64),
     )
+    if (lengths == -2).any():
+        raise ArgumentError("shortest paths found a predecessor cycle: a weight is negative")
+    return lengths, offsets, flat

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._errors import ScenarioError
+from ._errors import ArgumentError, ScenarioError
 from .geodata import Geodata
 from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, check_demand_nodes, in_node, out_node
 from .scenario import Scenario
@@ -112,6 +112,13 @@ class _Router:
     def __init__(self, arcs: Arcs, allowed: np.ndarray, weight: np.ndarray) -> None:
         sel = np.flatnonzero(allowed)
         w = weight[sel] + _EPS
+        bad = ~(np.isfinite(w) & (w >= 0))
+        if bad.any():  # a negative cost would make Dijkstra walk a cycle: refuse it by name
+            a = int(sel[np.flatnonzero(bad)[0]])
+            raise ArgumentError(
+                f"route cost {float(weight[a]):g} of '{arcs.element[a]}' is negative or not a number "
+                "(check the scenario's value_of_time and the asset's length_km, time_h and tariff_usd)"
+            )
         order = np.lexsort((w, arcs.head[sel], arcs.tail[sel]))
         sel, w = sel[order], w[order]
         t, h = arcs.tail[sel], arcs.head[sel]
@@ -778,6 +785,10 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     method
         ``"aon"`` or ``"system-optimal"``.
     """
+    from . import _validate
+
+    _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
+    _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
     if method not in METHODS:
         raise ScenarioError(
             f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}"

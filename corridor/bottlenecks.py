@@ -69,11 +69,13 @@ RELIEF_SHARE = 0.1
 
 def classify(utilization: float, shadow_price: float, *, threshold: float = 0.9) -> str:
     """Severity of one asset (see the module docstring for the rule)."""
+    if not math.isnan(utilization) and utilization > 1 + _AT:
+        return "over-capacity"
+    if shadow_price > _AT:  # capacity has a value: binding, whatever the utilisation reads (e.g. zero capacity)
+        return "binding"
     if math.isnan(utilization):
         return "ok"
-    if utilization > 1 + _AT:
-        return "over-capacity"
-    if utilization >= 1 - _AT or shadow_price > _AT:
+    if utilization >= 1 - _AT:
         return "binding"
     if utilization >= threshold:
         return "near-capacity"
@@ -99,8 +101,12 @@ def flag_bottlenecks(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Node and edge GeoDataFrames: the geodata's fields plus the result fields (:data:`RESULT_FIELDS`).
 
-    Assets not in service in the scenario's year have ``active`` false and zero flow.
+    Assets not in service in the scenario's year have ``active`` false and zero flow. ``threshold``
+    lies in (0, 1].
     """
+    from . import _validate
+
+    _validate.number(threshold, "threshold", low=0.0, high=1.0, low_open=True)
     arcs = result.arcs
     flow = result.flow
     frame = pd.DataFrame(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from ._errors import CorridorError, ValidationErrors
+from ._errors import CorridorError, ValidationErrors, printable
 
 EXIT_BAD_INPUT = 2
 
@@ -111,10 +111,39 @@ def _terminal_safe_output() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input)."""
-    with _terminal_safe_output():
-        return _main(argv)
+    """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input,
+    130 interrupted by Ctrl-C: one line, ``corridor: interrupted``, no traceback)."""
+    try:
+        with _terminal_safe_output():
+            return _main(argv)
+    except KeyboardInterrupt:
+        print("corridor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if not _interrupted(exc):
+            raise
+        print("corridor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` stands for a Ctrl-C: compiled code (numba's dispatcher, the solver's bindings) may
+    wrap a ``KeyboardInterrupt`` raised inside a call in a ``SystemError``; the interrupt is in its chain."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
+    return False
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -129,11 +158,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     except ValidationErrors as exc:
         for error in exc.errors:
-            print(f"corridor: error: {error}", file=sys.stderr)
+            print(f"corridor: error: {printable(str(error))}", file=sys.stderr)
         print(f"corridor: {len(exc.errors)} problem(s) found", file=sys.stderr)
         return EXIT_BAD_INPUT
     except CorridorError as exc:
-        print(f"corridor: error: {exc}", file=sys.stderr)
+        print(f"corridor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

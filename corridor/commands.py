@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._errors import ArgumentError
 from ._untrusted import one_line
 from .cli import command
 
@@ -20,6 +21,13 @@ def load_geodata(path: Path | None, *, strict: bool = True) -> Geodata:
     from .geodata import load_geodata as load
 
     return load(path, strict=strict)
+
+
+def _at_least(value: int, flag: str, minimum: int) -> int:
+    """A count given on the command line: refuse e.g. ``--top -1`` instead of printing "worst -1 shown"."""
+    if value < minimum:
+        raise ArgumentError(f"{flag} {value} is below {minimum} (fix: give {flag} {max(minimum, 10)} or another count)")
+    return value
 
 
 @command(
@@ -93,6 +101,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze
     from .report import compare_methods, dumps, text_report
 
+    _at_least(args.top, "--top", 0)
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     other = None
     if args.compare_method:
@@ -105,9 +114,11 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         print(text_report(doc, top=args.top))
     if args.map:
+        from ._output import slug
         from .maps import write_map
 
-        path = write_map(run, Path("maps") / f"{run.scenario.name}.html")
+        # the scenario's name comes from its file: a slug, so that the map stays under maps/
+        path = write_map(run, Path("maps") / f"{slug(run.scenario.name, default='scenario')}.html")
         print(f"map: {path}")
     return 0
 
@@ -256,6 +267,8 @@ def _criticality(args: argparse.Namespace) -> int:
     from .criticality import criticality
     from .scenario import load_scenario
 
+    _at_least(args.top, "--top", 0)
+    _at_least(args.jobs, "--jobs", 1)
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
     table = criticality(data, sc, jobs=args.jobs, progress=not args.json)
@@ -382,8 +395,8 @@ def _export(args: argparse.Namespace) -> int:
     from .export import FORMATS, check_output, export
     from .pipeline import analyze
 
-    output = args.output or Path("out") / f"{Path(str(args.scenario)).stem}.{FORMATS[args.format]}"
-    check_output(output)  # fail fast, before the analysis
+    output = args.output or Path("out") / f"{_stem(str(args.scenario))}.{FORMATS[args.format]}"
+    check_output(output, geodata=args.geodata)  # fail fast, before the analysis
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     options: dict = {"layers": args.layers} if args.format == "geojson" else {}
     if args.criticality:
@@ -402,7 +415,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _stem(scenario: str) -> str:
-    return Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name
+    from ._output import slug
+
+    return slug(Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name, default="scenario")
 
 
 @command(
@@ -439,15 +454,17 @@ def _map_args(p: argparse.ArgumentParser) -> None:
 
 @_map_args.handler
 def _map(args: argparse.Namespace) -> int:
+    from ._output import check_output
     from .maps import write_map
     from .pipeline import analyze
 
-    data = load_geodata(args.geodata)
-    run = analyze(args.scenario, geodata=data, method=args.method)
-    other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
     output = args.output
     if output is None:
         name = _stem(str(args.scenario)) + (f"-vs-{_stem(str(args.compare))}" if args.compare else "")
         output = Path("maps") / f"{name}.html"
+    check_output(output, geodata=args.geodata)  # fail fast, before the analysis (write_map checks again)
+    data = load_geodata(args.geodata)
+    run = analyze(args.scenario, geodata=data, method=args.method)
+    other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
     print(write_map(run, output, compare=other, tiles=args.tiles))
     return 0

@@ -16,11 +16,14 @@ origin); ``jobs > 1`` adds worker processes on top (spawned, so a script calling
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -56,6 +59,46 @@ def _progress(done: int, total: int) -> None:
             file=sys.stderr,
             flush=True,
         )
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes start: they inherit the ignored disposition across exec (Python
+    keeps an ignored SIGINT ignored), so a Ctrl-C sent to the whole process group reaches only the parent,
+    which stops them, and no worker prints a ``KeyboardInterrupt`` traceback. (A blocked signal would not do:
+    the child's signal mask is reset on spawn.) The window is the few milliseconds of starting the processes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the pool's worker processes at once (they hold no files: nothing is lost), then its manager thread.
+
+    Reaches into the executor's internals (CPython 3.11-3.13): ``shutdown`` alone would wait for the running
+    chunks, and the interpreter's exit hook would then write to the closed wake-up pipe of the stopped manager
+    thread (a spurious "Exception ignored" traceback, fixed in CPython 3.12), so its entry is dropped here.
+    """
+    from concurrent.futures import process as futures_process
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    for worker in processes:
+        with contextlib.suppress(Exception):
+            worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in processes:
+        with contextlib.suppress(Exception):
+            worker.join(timeout=1.0)
+    if manager is not None:
+        manager.join(timeout=5.0)
+        with contextlib.suppress(Exception):
+            futures_process._threads_wakeups.pop(manager, None)
 
 
 def _solve_chunk(problem: Problem, masks: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, np.ndarray]]:
@@ -115,14 +158,23 @@ def n_minus_1(
                 progress(done, len(todo))
     else:
         chunks = [todo[i::jobs] for i in range(jobs)]
-        # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for part in pool.map(_solve_chunk, [problem] * jobs, chunks):
+        pool = None
+        try:
+            with _sigint_ignored():  # the workers start with SIGINT ignored: Ctrl-C is the parent's to handle
+                # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+                parts = pool.map(_solve_chunk, [problem] * jobs, chunks)
+            for part in parts:
                 for eid, objective, served in part:
                     results[eid] = (objective, served)
                 done += len(part)
                 if progress:
                     progress(min(done, len(todo)), len(todo))
+        except BaseException:  # Ctrl-C or an error: stop the workers now instead of waiting for their chunks
+            if pool is not None:
+                _stop(pool)
+            raise
+        pool.shutdown()
     base_tp = math.nan
     tp_flow = None
     if sources is not None and sinks is not None:
@@ -174,6 +226,11 @@ def criticality(
         ``alt_cost``, ``diff_cost`` (USD per unit), ``detour`` (an alternative exists), ``diverted_to`` (the
         route outside the network that demand diverts to, if the scenario gives one).
     """
+    from . import _validate
+
+    _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
+    _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
+    jobs = _validate.integer(jobs, "jobs", minimum=1)
     graph = build_network(geodata, scenario)
     arcs = arcs_from_graph(graph)
     problem, rows = build_problem(arcs, graph, scenario)

@@ -40,7 +40,6 @@ import json
 import math
 import os
 import re
-import secrets
 import sqlite3
 import uuid
 import warnings
@@ -56,7 +55,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiLineString, shape
 
-from . import __version__, schema
+from . import __version__, _output, schema
 from ._errors import CorridorError
 from ._untrusted import csv_cell, markdown_text, one_line, terminal_text, web_url
 from .bottlenecks import RESULT_FIELDS
@@ -286,60 +285,20 @@ def _dumps(obj: Any) -> str:
 # --------------------------------------------------------------------------- atomic writes and safety
 
 
-def check_output(path: Path) -> None:
-    """Raise a one-line error if ``path`` lies in the bundled geodata (exports never write there)."""
-    _refuse_bundled(path)
-
-
-def _refuse_bundled(path: Path) -> None:
-    target = Path(os.path.abspath(path)).resolve()
-    bundled = DEFAULT_GEODATA.resolve()
-    if target == bundled or bundled in target.parents:
-        raise CorridorError(
-            f"{path}: refusing to write into the bundled geodata folder {bundled} "
-            "(fix: choose an output outside it, e.g. -o out/<scenario>.<ext>)"
-        )
+def check_output(path: Path, *, geodata: str | os.PathLike[str] | None = None) -> None:
+    """Raise a one-line error unless ``path`` may be written (see :func:`corridor._output.check_output`):
+    never in the bundled geodata, over a file of the input ``geodata``, on a folder or on a non-regular file."""
+    _output.check_output(path, geodata=geodata)
 
 
 def _check_target(path: Path, analysis: Analysis) -> None:
-    """Refuse targets in the bundled geodata, over the input geodata, or on a folder."""
-    _refuse_bundled(path)
-    target = Path(os.path.abspath(path)).resolve()
-    source = Path(analysis.geodata.path).resolve()
-    protected = (
-        target == source if source.is_file() else target.exists() and target.parent in (source, source / "scenarios")
-    )
-    if protected:
-        raise CorridorError(
-            f"{path}: refusing to overwrite a file of the input geodata {source} (fix: write the export elsewhere)"
-        )
-    if target.is_dir():
-        raise CorridorError(f"{path}: is a folder (fix: give a file name, e.g. {path}/export.{path.suffix or 'ext'})")
-
-
-def _temp_path(path: Path) -> Path:
-    # keep the extension (GDAL picks the driver and checks conformance by it)
-    return path.with_name(f".{path.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+    """Refuse targets in the bundled geodata, over the input geodata, on a folder or a non-regular file."""
+    _output.check_output(path, geodata=analysis.geodata.path)
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``.
-
-    On any failure the temporary file (and any SQLite side file) is removed and the old ``path``, if
-    any, is left as it was.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(path)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
-            leftover.unlink(missing_ok=True)
-        raise
-    return path
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path`` (the shared writer)."""
+    return _output.atomic_write(path, write)
 
 
 def _write_lines(tmp: Path, lines: Iterable[str]) -> None:
@@ -1273,4 +1232,5 @@ def export(analysis: Analysis, fmt: str, path: str | os.PathLike[str], **options
     }
     if fmt not in writers:
         raise CorridorError(f"unknown export format '{fmt}' (fix: use one of {', '.join(FORMATS)})")
+    _output.check_output(path)  # a str or os.PathLike naming a writable place (ArgumentError otherwise)
     return writers[fmt](analysis, path, **options)

@@ -76,6 +76,34 @@ class _NaN:
 _NAN_LITERAL = _NaN()
 
 
+class _Object(dict):
+    """A JSON object that remembers the keys it held more than once (``json`` keeps only the last value)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        obj.duplicates = tuple(dict.fromkeys(k for i, k in enumerate(keys) if k in keys[:i]))
+    return obj
+
+
+def _duplicate_keys(obj: Any, name: str, fid: str | None, where: str, problems: _Problems) -> None:
+    """Report each key that ``obj`` (a parsed JSON object) held more than once."""
+    for key in getattr(obj, "duplicates", ()):
+        problems.add(
+            FileFormatError(
+                f"key '{key}' appears more than once in the {where} (JSON keeps only the last value)",
+                file=name,
+                feature=fid,
+                field=key,
+                fix=f"keep one '{key}' per object",
+            )
+        )
+
+
 @dataclass(frozen=True)
 class Geodata:
     """The validated network data: node and edge GeoDataFrames (EPSG:4326) and where they came from."""
@@ -140,12 +168,20 @@ def _geodesic_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def _read_geojson(path: Path, layer: str, problems: _Problems) -> gpd.GeoDataFrame:
     """Parse one GeoJSON layer file into a GeoDataFrame with raw (object) attribute columns."""
     name = str(path)
+    if path.exists() and not path.is_file():
+        raise FileFormatError(
+            "not a regular file (a folder, FIFO or device is never read)",
+            file=name,
+            fix=f"give {layer}.geojson as a file",
+        )
     if not path.is_file():
         raise FileFormatError(
             "file not found", file=name, fix=f"give a folder holding {layer}.geojson, or a .gpkg with a '{layer}' layer"
         )
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda _: _NAN_LITERAL)
+        doc = json.loads(
+            path.read_text(encoding="utf-8"), parse_constant=lambda _: _NAN_LITERAL, object_pairs_hook=_object
+        )
     except UnicodeDecodeError as exc:
         raise FileFormatError(
             f"not UTF-8 text ({exc.reason})", file=name, fix="save the file as UTF-8 GeoJSON"
@@ -160,6 +196,8 @@ def _read_geojson(path: Path, layer: str, problems: _Problems) -> gpd.GeoDataFra
         raise FileFormatError(
             "not a GeoJSON FeatureCollection", file=name, fix='write {"type": "FeatureCollection", "features": [...]}'
         )
+    if doc.duplicates:
+        _duplicate_keys(doc, name, None, "FeatureCollection", _Problems(strict=True))
     crs = doc.get("crs")
     if crs is not None:
         crs_name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else str(crs)
@@ -184,6 +222,9 @@ def _read_geojson(path: Path, layer: str, problems: _Problems) -> gpd.GeoDataFra
                 f"feature {index} has non-object properties", file=name, fix="make properties an object"
             )
         fid = props.get("id", feature.get("id", f"#{index}"))
+        _duplicate_keys(feature, name, str(fid), "feature", problems)
+        _duplicate_keys(props, name, str(fid), "properties", problems)
+        _duplicate_keys(feature.get("geometry"), name, str(fid), "geometry", problems)
         record = dict(props)
         record.setdefault("id", fid)
         for key, value in props.items():
@@ -255,6 +296,12 @@ def _read_gpkg(path: Path, layer: str) -> gpd.GeoDataFrame:
 
 
 def _read_layers(path: Path, problems: _Problems) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise FileFormatError(
+            "not a regular file or folder (a FIFO or device is never read)",
+            file=str(path),
+            fix="give a folder with nodes.geojson and edges.geojson, or a .gpkg file",
+        )
     if path.suffix == ".gpkg":
         return _read_gpkg(path, "nodes"), _read_gpkg(path, "edges")
     if not path.is_dir():
@@ -287,6 +334,10 @@ def load_geodata(path: str | os.PathLike[str] | None = None, *, strict: bool = T
     Geodata
         Validated node and edge GeoDataFrames in EPSG:4326 with typed columns.
     """
+    from . import _validate as check
+
+    check.path_like(path, "path", optional=True)
+    check.instance(strict, bool, "strict", "True or False")
     folder = Path(path) if path is not None else DEFAULT_GEODATA
     problems = _Problems(strict=strict)
     nodes, edges = _read_layers(folder, problems)
@@ -310,6 +361,10 @@ def validate(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, strict: bool =
         Raise the first problem as a :class:`ValidationError`; when False, return the
         list of all problems found (empty when the data is valid).
     """
+    from . import _validate as check
+
+    check.instance(nodes, gpd.GeoDataFrame, "nodes", "a GeoDataFrame")
+    check.instance(edges, gpd.GeoDataFrame, "edges", "a GeoDataFrame")
     problems = _Problems(strict=strict)
     _validate(nodes, edges, problems, basemap_dir=None)
     return problems.errors
@@ -332,9 +387,83 @@ def _validate(
             record = row._asdict()
             _check_fields(record, row_id, layer, gdf.attrs.get("source", f"{layer}.geojson"), problems)
         _check_geometries(gdf, ids, layer, problems)
+        _check_text(gdf, ids, layer, problems)
+    _check_ids_across_layers(nodes, edges, problems)
+    _check_weights(edges, problems)
     node_ids = [str(v) for v in nodes["id"]] if "id" in nodes else []
     _check_countries(nodes, node_ids, problems, basemap_dir)
     _check_topology(nodes, edges, problems)
+
+
+def _check_ids_across_layers(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems) -> None:
+    """A node and an edge may not share an id: scenarios, outages and results name assets by id alone."""
+    node_ids = {str(v) for v in nodes.get("id", []) if not _missing(v)}
+    source = edges.attrs.get("source", "edges.geojson")
+    reported: set[str] = set()
+    for v in edges.get("id", []):
+        fid = str(v)
+        if not _missing(v) and fid in node_ids and fid not in reported:
+            reported.add(fid)
+            problems.add(
+                ReferenceError_(
+                    "the id is also a node's id (ids must be unique across nodes and edges)",
+                    file=source,
+                    feature=fid,
+                    field="id",
+                    fix="rename the edge (e.g. prefix it with its mode: 'rail-…')",
+                )
+            )
+
+
+def _text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored and written back faithfully (NUL, lone surrogates), or None."""
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000), which GeoPackage, CSV and C programs cut the text at"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate (\\u{ord(text[exc.start]):04x}), which is not Unicode text"
+    return None
+
+
+def _check_text(gdf: gpd.GeoDataFrame, ids: list[str], layer: str, problems: _Problems) -> None:
+    """No text field (nor field name) may hold a NUL character or a lone surrogate."""
+    source = gdf.attrs.get("source", f"{layer}.geojson")
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    for column in columns:
+        why = _text_problem(str(column))
+        if why:
+            problems.add(FieldError(f"a field name {why}", file=source, field=str(column), fix="rename the field"))
+    for fid, row in zip(ids, gdf[columns].itertuples(index=False, name=None), strict=True):
+        for column, value in zip(columns, row, strict=True):
+            if isinstance(value, str) and (why := _text_problem(value)):
+                problems.add(
+                    FieldError(
+                        f"text {why}",
+                        file=source,
+                        feature=fid,
+                        field=str(column),
+                        fix="remove the character; write plain UTF-8 text",
+                    )
+                )
+
+
+def _check_weights(edges: gpd.GeoDataFrame, problems: _Problems) -> None:
+    """Every weight a shortest-path search adds up must be >= 0: ``length_km`` (the default time and tariff
+    derive from it; ``time_h`` and ``tariff_usd`` are checked by the schema)."""
+    source = edges.attrs.get("source", "edges.geojson")
+    for v, length in zip(edges.get("id", []), edges.get("length_km", [None] * len(edges)), strict=True):
+        if isinstance(length, int | float | np.integer | np.floating) and not isinstance(length, bool):
+            if math.isfinite(float(length)) and length < 0:
+                problems.add(
+                    FieldError(
+                        f"{length} is negative",
+                        file=source,
+                        feature=str(v),
+                        field="length_km",
+                        fix="a length is >= 0: give the geodesic length of the line",
+                    )
+                )
 
 
 def _check_ids(gdf: gpd.GeoDataFrame, layer: str, problems: _Problems) -> list[str]:

@@ -705,6 +705,8 @@ def write_map(
 ) -> Path:
     """Write the map as one self-contained HTML file (atomically: a temporary file, then a rename).
 
+    The target is checked like every output's (:func:`corridor._output.check_output`).
+
     Parameters
     ----------
     analysis, compare, tiles
@@ -717,14 +719,14 @@ def write_map(
     Path
         ``path``.
     """
-    out = Path(path)
-    page = render_offline(make_map(analysis, compare=compare, tiles=tiles))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # same folder: os.replace is atomic
-    try:
-        tmp.write_bytes(page.encode("utf-8"))
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
+    from ._output import atomic_write, check_output
+
+    out = check_output(path, geodata=analysis.geodata.path)  # before the work: fail fast
+    page = render_offline(make_map(analysis, compare=compare, tiles=tiles)).encode("utf-8")
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "xb") as fh:
+            fh.write(page)
+
+    # the writer every output shares: refuses the bundled and the input geodata, folders and devices
+    return atomic_write(out, write, geodata=analysis.geodata.path)

@@ -9,6 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from ._errors import ArgumentError
 from .assignment import Assignment, assign
 from .bottlenecks import flag_bottlenecks
 from .geodata import Geodata, load_geodata
@@ -48,8 +49,23 @@ def analyze(
     method
         ``"system-optimal"`` (capacities bind) or ``"aon"`` (all-or-nothing).
     threshold
-        Utilisation that flags a bottleneck (default: the scenario's ``bottleneck_threshold``).
+        Utilisation that flags a bottleneck, in (0, 1] (default: the scenario's ``bottleneck_threshold``).
+
+    Raises
+    ------
+    ArgumentError
+        An argument of the wrong type or out of range (also a ``TypeError`` / ``ValueError``).
     """
+    from . import _validate
+    from .assignment import METHODS
+
+    _validate.path_like(scenario, "scenario")
+    if not isinstance(geodata, Geodata):
+        _validate.path_like(geodata, "geodata", optional=True)
+    if method not in METHODS:
+        raise ArgumentError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if threshold is not None:
+        _validate.number(threshold, "threshold", low=0.0, high=1.0, low_open=True)
     data = geodata if isinstance(geodata, Geodata) else load_geodata(Path(geodata) if geodata else None)
     sc = load_scenario(scenario, data)
     result = assign(data, sc, method=method)

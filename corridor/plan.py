@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from ._errors import ScenarioError
+from ._errors import ScenarioError, SolverError
 from .assignment import Expansion, MasterLP, Problem, build_problem
 from .geodata import Geodata
 from .network import COMMODITIES, arcs_from_graph, build_network
@@ -30,6 +30,9 @@ __all__ = ["Plan", "plan_expansion", "scale_demand"]
 
 ROUTING_WEIGHT = 1e-3
 TARGET_PENALTY = 1e7
+#: The largest target accepted (in the commodity's unit: Mt/yr, MW, Tbps): far above any corridor's, low enough
+#: for the LP's numbers (penalty x demand) to stay well inside double precision.
+MAX_TARGET = 1e6
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,20 @@ def scale_demand(scenario: Scenario, *, commodity: str, target: float) -> Scenar
 
 
 def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commodity: str = "freight") -> Plan:
-    """Least-cost expansions so that ``target`` units of ``commodity`` are carried (see the module docstring)."""
+    """Least-cost expansions so that ``target`` units of ``commodity`` are carried (see the module docstring).
+
+    ``target`` lies in (0, :data:`MAX_TARGET`]. Raises :class:`~corridor._errors.SolverError` when the LP
+    ends without an optimum (unbounded, infeasible, iteration limit): a plan is only reported when optimal.
+    """
+    from . import _validate
+
+    _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
+    _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
     if commodity not in COMMODITIES:
         raise ScenarioError(
             f"unknown commodity '{commodity}'", field="commodity", fix=f"use one of {', '.join(COMMODITIES)}"
         )
-    if not (isinstance(target, int | float) and math.isfinite(target) and target > 0):
-        raise ScenarioError(f"target {target} is not a positive number", field="target", fix="e.g. --target 10")
+    target = _validate.number(target, "target", low=0.0, high=MAX_TARGET, low_open=True)
     sc = scale_demand(scenario, commodity=commodity, target=target)
     graph = build_network(geodata, sc)
     arcs = arcs_from_graph(graph)
@@ -107,6 +117,11 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
             basis.append("assumption: node default (the 'transfer' mode's, modes.csv)")
     master = MasterLP(lp, expansion=Expansion(group=group, cost=np.array(unit_cost)))
     sol = master.solve()
+    if sol.status != "Optimal":  # no optimum, no plan: never report one as if it were
+        raise SolverError(
+            f"the expansion LP for a target of {target:g} {commodity} ended '{sol.status}', not optimal: no plan to "
+            "report (fix: ask for a smaller target, or check the scenario's demand and the assets' costs)"
+        )
     added = sol.expansion if sol.expansion is not None else np.zeros(len(elements))
     flow = sol.arc_flow.sum(axis=0)
     served = float(sol.served[problem.commodity == c].sum())

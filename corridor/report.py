@@ -42,7 +42,11 @@ def data_version(geodata: Geodata) -> str:
     files = (
         [root]
         if root.is_file()
-        else sorted([*root.glob("*.geojson"), *root.glob("*.gpkg"), *root.glob("scenarios/*.toml")])
+        else sorted(
+            p  # regular files only: reading a FIFO named *.toml would block
+            for p in (*root.glob("*.geojson"), *root.glob("*.gpkg"), *root.glob("scenarios/*.toml"))
+            if p.is_file()
+        )
     )
     for path in files:
         if path.name == "basemap.geojson":

@@ -17,7 +17,7 @@ A scenario file (``geodata/scenarios/<name>.toml``)::
     source_url = "https://..."
     note = "..."
 
-    [[capacity]]                     # override a node's or edge's capacity
+    [[capacity]]                     # override a node's or edge's capacity (0: the asset is out, an outage)
     id = "rail-btk"
     capacity = 1.0
     source_url = "..."
@@ -69,6 +69,7 @@ adds its own (``background``, like ``demand``, is inherited unless the scenario 
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
-from ._errors import ScenarioError, did_you_mean
+from ._errors import ArgumentTypeError, ScenarioError, did_you_mean
 from .geodata import Geodata
 
 __all__ = [
@@ -209,18 +210,34 @@ class Scenario:
 
 
 def list_scenarios(geodata: Geodata) -> list[str]:
-    """Names of the scenarios shipped with ``geodata`` (files in its ``scenarios/`` folder)."""
-    return sorted(p.stem for p in (geodata.path / "scenarios").glob("*.toml"))
+    """Names of the scenarios shipped with ``geodata`` (regular files in its ``scenarios/`` folder).
+
+    Anything else named ``*.toml`` (a FIFO, a device, a folder) is skipped: reading it could block.
+    """
+    if not isinstance(geodata, Geodata):
+        raise ArgumentTypeError(f"geodata must be a Geodata (from load_geodata), not {type(geodata).__name__}")
+    return sorted(p.stem for p in (geodata.path / "scenarios").glob("*.toml") if p.is_file())
 
 
-def _locate(name: str | Path, geodata: Geodata) -> Path:
+def _not_regular(path: Path) -> None:
+    if path.exists() and not path.is_file():
+        raise ScenarioError(
+            "not a regular file (a folder, FIFO or device is never read)",
+            file=str(path),
+            fix="give the path of a scenario .toml file",
+        )
+
+
+def _locate(name: str | os.PathLike[str], geodata: Geodata) -> Path:
     path = Path(name)
     if path.suffix == ".toml":
+        _not_regular(path)
         if not path.is_file():
             raise ScenarioError("file not found", file=str(path), fix="give the path of a scenario .toml file")
         return path
     folder = geodata.path / "scenarios"
     candidate = folder / f"{name}.toml"
+    _not_regular(candidate)
     if not candidate.is_file():
         known = list_scenarios(geodata)
         hint = did_you_mean(str(name), known, f"known scenarios: {', '.join(known) or 'none'}")
@@ -228,18 +245,24 @@ def _locate(name: str | Path, geodata: Geodata) -> Path:
     return candidate
 
 
-def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
+def load_scenario(name: str | os.PathLike[str], geodata: Geodata) -> Scenario:
     """Read scenario ``name`` (a name in ``geodata/scenarios/`` or a path) and check it against ``geodata``.
 
     Raises
     ------
     ScenarioError
         One line naming the file, the entry and the fix, for any malformed or unknown entry.
+    ArgumentError
+        ``name`` is not a str or path, or ``geodata`` is not a :class:`~corridor.geodata.Geodata`.
     """
+    if not isinstance(name, str | os.PathLike) or not str(name):
+        raise ArgumentTypeError(f"scenario must be a scenario name or a .toml path, not {name!r}")
+    if not isinstance(geodata, Geodata):
+        raise ArgumentTypeError(f"geodata must be a Geodata (from load_geodata), not {type(geodata).__name__}")
     return _load(name, geodata, ())
 
 
-def _load(name: str | Path, geodata: Geodata, chain: tuple[Path, ...]) -> Scenario:
+def _load(name: str | os.PathLike[str], geodata: Geodata, chain: tuple[Path, ...]) -> Scenario:
     """:func:`load_scenario`; ``chain`` holds the files that extend this one (to report an ``extends`` cycle)."""
     path = _locate(name, geodata)
     where = str(path)
@@ -255,6 +278,10 @@ def _load(name: str | Path, geodata: Geodata, chain: tuple[Path, ...]) -> Scenar
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"invalid TOML: {exc}", file=where, fix="repair the TOML syntax") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason})", file=where, fix="save the file as UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read ({exc.strerror})", file=where, fix="check the file") from None
     scenario = _parse(doc, where)
     if scenario.extends:
         if scenario.extends == scenario.name:
@@ -301,6 +328,90 @@ def _number(
     return float(value)
 
 
+def _entries(doc: dict[str, Any], section: str, where: str) -> list[dict[str, Any]]:
+    """The tables of an array of tables (``[[demand]]``); anything else is an error, not a crash."""
+    items = doc.get(section, [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ScenarioError(
+            f"'{section}' is not an array of tables",
+            file=where,
+            field=section,
+            fix=f"write each entry under its own [[{section}]] header",
+        )
+    return items
+
+
+def _text(value: Any, where: str, entry: str, field_name: str) -> str:
+    """An id, mode or kind: a TOML string (``id = 123`` would silently match nothing)."""
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(
+            f"{value!r} is not a non-empty string",
+            file=where,
+            feature=entry,
+            field=field_name,
+            fix=f'write {field_name} = "..." in quotes',
+        )
+    return value
+
+
+def _check_strings(value: Any, where: str, path: str = "") -> None:
+    """No text in a scenario may hold a NUL character (it would be cut short in every output)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ScenarioError(
+                "text holds a NUL character (\\u0000)",
+                file=where,
+                field=path or None,
+                fix="remove the \\u0000 escape",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, where, path)
+            _check_strings(item, where, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_strings(item, where, f"{path}[{i}]")
+
+
+def _check_parameters(params: dict[str, Any], where: str) -> None:
+    """Values of time >= 0 and unserved penalties > 0 (per commodity), a threshold in (0, 1].
+
+    A negative value of time makes route costs negative (a shortest-path search then never ends); a
+    penalty of 0 or less makes leaving all demand unserved the cheapest answer.
+    """
+    units = schema.commodity_units()
+    for key, strict in (("value_of_time", False), ("unserved_penalty", True)):
+        if key not in params:
+            continue
+        table = params[key]
+        if not isinstance(table, dict):
+            raise ScenarioError(
+                f"{key} is not a table of commodity = number",
+                file=where,
+                field=f"parameters.{key}",
+                fix=f"e.g. {key} = {{ freight = {DEFAULT_PARAMETERS[key]['freight']} }}",
+            )
+        for commodity, value in table.items():
+            if commodity not in units:
+                raise ScenarioError(
+                    f"unknown commodity '{commodity}'",
+                    file=where,
+                    field=f"parameters.{key}",
+                    fix=f"use one of {', '.join(units)}",
+                )
+            _number(value, where, "parameters", f"{key}.{commodity}", strict=strict)
+    if "bottleneck_threshold" in params:
+        value = params["bottleneck_threshold"]
+        _number(value, where, "parameters", "bottleneck_threshold", strict=True)
+        if value > 1:
+            raise ScenarioError(
+                f"bottleneck_threshold {value} > 1",
+                file=where,
+                field="parameters.bottleneck_threshold",
+                fix="a utilisation threshold lies in (0, 1], e.g. 0.9",
+            )
+
+
 def _parse(doc: dict[str, Any], where: str) -> Scenario:
     for key in ("name", "year"):
         if key not in doc:
@@ -327,7 +438,15 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
         raise ScenarioError(
             f"year '{year}' is not a plausible year", file=where, field="year", fix="give e.g. year = 2030"
         )
+    _check_strings(doc, where)
     params = doc.get("parameters", {})
+    if not isinstance(params, dict):
+        raise ScenarioError(
+            "[parameters] is not a table",
+            file=where,
+            field="parameters",
+            fix="write [parameters] with key = value lines",
+        )
     for key in params:
         if key not in DEFAULT_PARAMETERS:
             raise ScenarioError(
@@ -336,8 +455,9 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
                 field="parameters",
                 fix=f"use one of {', '.join(DEFAULT_PARAMETERS)}",
             )
+    _check_parameters(params, where)
     demand = []
-    for i, d in enumerate(doc.get("demand", [])):
+    for i, d in enumerate(_entries(doc, "demand", where)):
         entry = f"demand #{i + 1}"
         missing = [k for k in ("origin", "destination", "commodity", "amount") if k not in d]
         if missing:
@@ -358,22 +478,23 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
             )
         )
     capacity = {}
-    for i, c in enumerate(doc.get("capacity", [])):
+    for i, c in enumerate(_entries(doc, "capacity", where)):
         entry = f"capacity #{i + 1}"
         if "id" not in c or "capacity" not in c:
             raise ScenarioError(
                 "needs 'id' and 'capacity'", file=where, feature=entry, fix="give id = ... and capacity = ..."
             )
-        capacity[str(c["id"])] = _number(c["capacity"], where, f"{entry} ({c['id']})", "capacity")
+        _text(c["id"], where, entry, "id")
+        capacity[c["id"]] = _number(c["capacity"], where, f"{entry} ({c['id']})", "capacity")
     outages = []
-    for i, o in enumerate(doc.get("outage", [])):
+    for i, o in enumerate(_entries(doc, "outage", where)):
         if "id" not in o:
             raise ScenarioError(
                 "needs 'id'", file=where, feature=f"outage #{i + 1}", fix="give id = ... of a node or edge"
             )
-        outages.append(str(o["id"]))
+        outages.append(_text(o["id"], where, f"outage #{i + 1}", "id"))
     derates = []
-    for i, d in enumerate(doc.get("derate", [])):
+    for i, d in enumerate(_entries(doc, "derate", where)):
         entry = f"derate #{i + 1}"
         keys = [k for k in ("mode", "kind", "id") if k in d]
         if len(keys) != 1 or "factor" not in d:
@@ -383,6 +504,7 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
                 feature=entry,
                 fix='e.g. mode = "sea", factor = 0.8',
             )
+        _text(d[keys[0]], where, entry, keys[0])
         _number(d["factor"], where, entry, "factor", strict=True)
         if d["factor"] > 1:
             raise ScenarioError(
@@ -394,7 +516,7 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
             )
         derates.append(dict(d))
     schedules = []
-    for i, d in enumerate(doc.get("schedule", [])):
+    for i, d in enumerate(_entries(doc, "schedule", where)):
         entry = f"schedule #{i + 1}"
         if "origin" not in d or "destination" not in d or "days" not in d:
             raise ScenarioError(
@@ -421,8 +543,8 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
             )
         )
     return Scenario(
-        background=_parse_background(doc.get("background", []), where),
-        alternatives=_parse_alternatives(doc.get("alternative", []), where),
+        background=_parse_background(_entries(doc, "background", where), where),
+        alternatives=_parse_alternatives(_entries(doc, "alternative", where), where),
         name=str(doc["name"]),
         year=year,
         description=str(doc.get("description", "")),
@@ -437,7 +559,8 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
     )
 
 
-def _text(entry: dict[str, Any], key: str, where: str, label: str) -> str:
+def _optional_text(entry: dict[str, Any], key: str, where: str, label: str) -> str:
+    """``entry[key]`` if it is text, "" if it is missing; anything else is an error."""
     value = entry.get(key, "")
     if not isinstance(value, str):
         raise ScenarioError(f"'{value}' is not text", file=where, feature=label, field=key, fix=f'write {key} = "..."')
@@ -456,7 +579,7 @@ def _parse_background(entries: list[dict[str, Any]], where: str) -> tuple[Backgr
                 feature=entry,
                 fix='e.g. id = "rail-tbilisi-khashuri", amount = 8.0',
             )
-        direction = _text(d, "direction", where, entry) or "both"
+        direction = _optional_text(d, "direction", where, entry) or "both"
         if direction not in ("both", "forward", "reverse"):
             raise ScenarioError(
                 f"unknown direction '{direction}'",
@@ -468,13 +591,13 @@ def _parse_background(entries: list[dict[str, Any]], where: str) -> tuple[Backgr
         out.append(
             Background(
                 amount=_number(d["amount"], where, entry, "amount"),
-                origin=_text(d, "origin", where, entry),
-                destination=_text(d, "destination", where, entry),
-                commodity=_text(d, "commodity", where, entry),
-                id=_text(d, "id", where, entry),
+                origin=_optional_text(d, "origin", where, entry),
+                destination=_optional_text(d, "destination", where, entry),
+                commodity=_optional_text(d, "commodity", where, entry),
+                id=_optional_text(d, "id", where, entry),
                 direction=direction,
-                source_url=_text(d, "source_url", where, entry),
-                note=_text(d, "note", where, entry),
+                source_url=_optional_text(d, "source_url", where, entry),
+                note=_optional_text(d, "note", where, entry),
             )
         )
     return tuple(out)
@@ -521,15 +644,15 @@ def _parse_alternatives(entries: list[dict[str, Any]], where: str) -> tuple[Alte
             lists[key] = tuple(value)
         out.append(
             Alternative(
-                route=_text(d, "route", where, entry),
-                commodity=_text(d, "commodity", where, entry),
+                route=_optional_text(d, "route", where, entry),
+                commodity=_optional_text(d, "commodity", where, entry),
                 cost_usd_per_unit=_number(d["cost_usd_per_unit"], where, entry, "cost_usd_per_unit"),
                 days=_number(d["days"], where, entry, "days"),
                 premium_usd_per_unit=_number(d.get("premium_usd_per_unit", 0.0), where, entry, "premium_usd_per_unit"),
                 origins=lists["origins"],
                 destinations=lists["destinations"],
-                source_url=_text(d, "source_url", where, entry),
-                note=_text(d, "note", where, entry),
+                source_url=_optional_text(d, "source_url", where, entry),
+                note=_optional_text(d, "note", where, entry),
             )
         )
     return tuple(out)
@@ -571,6 +694,14 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
     for i, d in enumerate(s.schedules):
         known(d.origin, f"schedule #{i + 1}", "origin", set(nodes.index))
         known(d.destination, f"schedule #{i + 1}", "destination", set(nodes.index))
+        if d.commodity not in units:
+            raise ScenarioError(
+                f"unknown commodity '{d.commodity}'",
+                file=where,
+                feature=f"schedule #{i + 1}",
+                field="commodity",
+                fix=f"use one of {', '.join(units)}",
+            )
     for i, b in enumerate(s.background):
         entry = f"background #{i + 1}"
         if b.is_preload:
@@ -654,7 +785,9 @@ def apply_scenario(geodata: Geodata, scenario: Scenario) -> tuple[pd.DataFrame, 
         frame["active"] = live & (start <= scenario.year)
         frame.loc[list(set(scenario.outages) & set(frame.index)), "active"] = False
         for ref, cap in scenario.capacity.items():
-            if ref in frame.index:
+            if ref in frame.index and cap == 0:  # no capacity at all: the asset is out (an outage)
+                frame.loc[ref, "active"] = False
+            elif ref in frame.index:
                 frame.loc[ref, "capacity"] = cap
                 if "capacity_reverse" in frame:
                     frame.loc[ref, "capacity_reverse"] = math.nan

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-from ._errors import ScenarioError, did_you_mean
+from ._errors import ArgumentError, ScenarioError, did_you_mean
 from .geodata import Geodata
 from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, in_node, out_node
 from .scenario import Scenario
@@ -109,15 +109,25 @@ def max_throughput(
     commodity
         One of freight, oil, electricity, data.
     """
+    from . import _validate
+
+    _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
+    _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
+    sources = _validate.id_list(sources, "sources")
+    sinks = _validate.id_list(sinks, "sinks")
     if commodity not in COMMODITIES:
         raise ScenarioError(
             f"unknown commodity '{commodity}'", field="commodity", fix=f"use one of {', '.join(COMMODITIES)}"
         )
+    both = sorted(set(sources) & set(sinks))
+    if both:
+        raise ArgumentError(
+            f"node(s) {', '.join(both)} are both a source and a sink: the throughput between a node and itself "
+            "is unlimited (give disjoint groups of nodes)"
+        )
     graph = build_network(geodata, scenario)
     arcs = arcs_from_graph(graph)
-    for role, ids in (("--from", sources), ("--to", sinks)):
-        if not ids:
-            raise ScenarioError(f"no node given to {role}", fix="give one or more node ids, comma-separated")
+    for role, ids in (("sources", sources), ("sinks", sinks)):
         for ref in ids:
             if ref not in geodata.nodes.index:
                 hint = did_you_mean(ref, geodata.nodes.index, "use a node id from the geodata")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from corridor._errors import ScenarioError
+from corridor._errors import ArgumentError, ArgumentTypeError, ScenarioError
 from corridor.assignment import assign
 from corridor.plan import plan_expansion
 
@@ -45,7 +47,10 @@ def test_cheapest_expansion_and_feasibility(two_routes):
 
 
 def test_bad_target(two_routes):
-    with pytest.raises(ScenarioError, match="not a positive number"):
-        plan_expansion(two_routes, scenario([("a", "b", 1.0)]), target=-1)
+    for bad in (-1, 0, math.nan, math.inf, 1e12, 1e300):
+        with pytest.raises(ArgumentError, match=r"target must be a finite number in \(0, "):
+            plan_expansion(two_routes, scenario([("a", "b", 1.0)]), target=bad)
+    with pytest.raises(ArgumentTypeError):
+        plan_expansion(two_routes, scenario([("a", "b", 1.0)]), target="10")
     with pytest.raises(ScenarioError, match="no oil demand"):
         plan_expansion(two_routes, scenario([("a", "b", 1.0)]), target=5, commodity="oil")

@@ -1,0 +1,133 @@
+"""Ctrl-C: a long computation stops within about a second, with one line and exit code 130, and the N-1 worker
+processes print nothing (issue #17).
+
+The signal goes to the whole process group, as a terminal's Ctrl-C does. No fixed sleeps decide the timing:
+the command is interrupted once it is known to be inside the N-1 loop (a marker file written on entry) and,
+with worker processes, once they exist.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+from .netbuild import make_geodata
+
+#: Runs ``corridor ARGV`` and touches the marker file when the N-1 loop starts.
+WRAPPER = """
+import sys
+from pathlib import Path
+
+import corridor.criticality
+from corridor.cli import main
+
+crit = sys.modules["corridor.criticality"]  # the package's attribute of that name is the function
+marker = Path(sys.argv[1])
+original = crit.n_minus_1
+
+
+def n_minus_1(*args, **kwargs):
+    marker.touch()
+    return original(*args, **kwargs)
+
+
+crit.n_minus_1 = n_minus_1
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 14 x 14 grid (364 edges) with 28 demands across it: N-1 re-solves ~350 assets, tens of seconds."""
+    n = 14
+    folder = tmp_path_factory.mktemp("grid") / "geodata"
+    nodes = {f"n{i}-{j}": (i * 0.5, j * 0.5) for i in range(n) for j in range(n)}
+    edges = []
+    for i in range(n):
+        for j in range(n):
+            if i < n - 1:
+                edges.append({"id": f"h{i}-{j}", "a": f"n{i}-{j}", "b": f"n{i + 1}-{j}", "capacity": 3.0 + (i * j) % 4})
+            if j < n - 1:
+                edges.append({"id": f"v{i}-{j}", "a": f"n{i}-{j}", "b": f"n{i}-{j + 1}", "capacity": 3.0 + (i + j) % 3})
+    make_geodata(folder, nodes, edges)
+    pairs = [(f"n0-{k}", f"n{n - 1}-{k * 7 % n}") for k in range(n)]
+    pairs += [(f"n{k}-0", f"n{k * 5 % n}-{n - 1}") for k in range(n)]
+    (folder / "scenarios").mkdir()
+    (folder / "scenarios" / "grid.toml").write_text(
+        'name = "grid"\nyear = 2024\n'
+        + "".join(
+            f'\n[[demand]]\norigin = "{o}"\ndestination = "{d}"\ncommodity = "freight"\namount = 4.0\n'
+            for o, d in pairs
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _workers(pid: int) -> list[int]:
+    """The child processes of ``pid`` that are multiprocessing workers."""
+    try:
+        children = [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    out = []
+    for child in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except OSError:
+            continue
+    return out
+
+
+def _wait(condition, what: str, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_stops_criticality_with_one_line_and_exit_130(grid: Path, tmp_path: Path, jobs: int) -> None:
+    marker = tmp_path / "in-n-1"
+    argv = ["criticality", "--geodata", str(grid), "--scenario", "grid", "--jobs", str(jobs)]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, str(marker), *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, so that the test can send a terminal-like Ctrl-C
+    )
+    try:
+        _wait(lambda: marker.exists() or proc.poll() is not None, "the N-1 loop")
+        workers: list[int] = []
+        if jobs > 1:
+
+            def started() -> bool:
+                workers[:] = _workers(proc.pid)
+                return len(workers) >= jobs or proc.poll() is not None
+
+            _wait(started, "the worker processes")
+        time.sleep(0.3)  # well inside the computation (it runs for tens of seconds)
+        assert proc.poll() is None, f"the computation ended before it could be interrupted: {proc.stderr.read()}"
+        os.killpg(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert err == "corridor: interrupted\n", err  # one line: no traceback from the parent or a worker
+    assert proc.returncode == 130
+    assert "Traceback" not in out
+    assert took < 5.0, took  # about a second; the margin is for a loaded machine
+    _wait(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), "the workers to end", timeout=10)
