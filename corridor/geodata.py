@@ -7,10 +7,12 @@ the schema (``corridor/data/schema.csv``) and returns them with typed columns.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +39,7 @@ from ._errors import (
 __all__ = [
     "DEFAULT_GEODATA",
     "Geodata",
+    "data_as_of",
     "geodesic_length_km",
     "load_basemap",
     "load_geodata",
@@ -325,6 +328,7 @@ def _validate(
     node_ids = [str(v) for v in nodes["id"]] if "id" in nodes else []
     _check_countries(nodes, node_ids, problems, basemap_dir)
     _check_topology(nodes, edges, problems)
+    _check_status_dates(nodes, edges, problems, data_as_of(basemap_dir))
 
 
 def _check_ids(gdf: gpd.GeoDataFrame, layer: str, problems: _Problems) -> list[str]:
@@ -569,6 +573,51 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
                             fix=f"set length_km to {actual:.1f} (or fix the geometry)",
                         )
                     )
+
+
+#: Statuses of assets that are not (yet) in service but are meant to be.
+PLANNED_STATUSES = ("proposed", "pre-construction", "construction")
+
+
+def data_as_of(folder: str | os.PathLike[str] | None) -> datetime.date | None:
+    """The date the geodata's statuses were last checked (``data_as_of`` in ``<folder>/metadata.toml``).
+
+    None when the folder has no metadata file (user data need not have one)."""
+    if folder is None:
+        return None
+    path = Path(folder) / "metadata.toml"
+    if not path.is_file():
+        return None
+    value = tomllib.loads(path.read_text(encoding="utf-8")).get("data_as_of")
+    if isinstance(value, datetime.date):
+        return value
+    raise FileFormatError(
+        f"data_as_of = {value!r} is not a date", file=str(path), fix="write e.g. data_as_of = 2025-12-31"
+    )
+
+
+def _check_status_dates(
+    nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems, as_of: datetime.date | None
+) -> None:
+    """Statuses as of the data date: a planned asset starts after the data year, an operating one by then."""
+    if as_of is None:
+        return
+    for layer, gdf in (("nodes", nodes), ("edges", edges)):
+        if not {"id", "status", "start_year"} <= set(gdf.columns):
+            continue
+        source = gdf.attrs.get("source", f"{layer}.geojson")
+        for fid, status, start in zip(gdf["id"], gdf["status"], gdf["start_year"], strict=True):
+            if _missing(start) or not isinstance(start, int | float | np.integer | np.floating):
+                continue
+            if status in PLANNED_STATUSES and start <= as_of.year:
+                problem = f"status '{status}' with start_year {int(start)}, at or before the data year {as_of.year}"
+                fix = "it is in service by now (status 'operating') or its start year is later: check the source"
+            elif status == "operating" and start > as_of.year:
+                problem = f"status 'operating' with start_year {int(start)}, after the data year {as_of.year}"
+                fix = "give the status it has on the data date (e.g. 'construction') or the year it opened"
+            else:
+                continue
+            problems.add(FieldError(problem, file=source, feature=str(fid), field="status", fix=fix))
 
 
 # --------------------------------------------------------------------------- typing

@@ -53,7 +53,7 @@ import pandas as pd
 
 from . import schema
 from ._errors import ScenarioError, did_you_mean
-from .geodata import Geodata
+from .geodata import PLANNED_STATUSES, Geodata, data_as_of
 
 __all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "Schedule", "apply_scenario", "list_scenarios", "load_scenario"]
 
@@ -175,6 +175,7 @@ def load_scenario(name: str | Path, geodata: Geodata) -> Scenario:
             extends=scenario.extends,
         )
     _check_against(scenario, geodata, where)
+    _check_status_year(scenario, geodata, where)
     return scenario
 
 
@@ -386,6 +387,25 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
                 feature=entry,
                 field="kind",
                 fix=f"use one of {', '.join(sorted(kinds))}",
+            )
+
+
+def _check_status_year(s: Scenario, geodata: Geodata, where: str) -> None:
+    """A scenario set in a year the data has already seen (at or before ``data_as_of``) cannot switch on an
+    asset that was still planned on that date: its status contradicts the scenario's year."""
+    root = geodata.path if geodata.path.is_dir() else geodata.path.parent
+    as_of = data_as_of(root)
+    if as_of is None or s.year > as_of.year:
+        return
+    for frame in (geodata.nodes, geodata.edges):
+        start = frame["start_year"].astype("Float64").fillna(-math.inf).astype(float)
+        wrong = frame[frame["status"].isin(PLANNED_STATUSES) & (start <= s.year)]
+        for ref, rec in wrong.iterrows():
+            raise ScenarioError(
+                f"'{ref}' is {rec['status']} as of {as_of.isoformat()} but would be in service in {s.year}",
+                file=where,
+                field="year",
+                fix=f"correct the asset's status or start_year in the geodata (start after {as_of.year})",
             )
 
 
