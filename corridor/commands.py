@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from . import schema
 from .cli import command
 from .geodata import load_geodata
 
@@ -119,7 +120,7 @@ def _live_gateways(data, scenario) -> list[str]:
 )
 def _throughput_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
-    p.add_argument("--commodity", default="freight", help="freight, oil, electricity or data (default: freight)")
+    p.add_argument("--commodity", default="freight", help="freight, oil, gas, electricity or data (default: freight)")
     p.add_argument(
         "--from",
         dest="sources",
@@ -146,7 +147,7 @@ def _throughput(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, data)
     sinks = _live_gateways(data, sc) if args.sinks == WEST_GATEWAYS else _ids(args.sinks)
     t = max_throughput(data, sc, sources=_ids(args.sources), sinks=sinks, commodity=args.commodity)
-    unit = {"freight": "Mt/yr", "oil": "Mt/yr", "electricity": "MW", "data": "Tbps"}[t.commodity]
+    unit = schema.commodity_units()[t.commodity]
     if args.json:
         doc = {
             "scenario": t.scenario,
@@ -229,7 +230,7 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target", type=float, required=True, help="total demand to carry, in the commodity's unit (e.g. 10 Mt/yr)"
     )
-    p.add_argument("--commodity", default="freight", help="freight, oil, electricity or data (default: freight)")
+    p.add_argument("--commodity", default="freight", help="freight, oil, gas, electricity or data (default: freight)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -61,11 +61,11 @@ __all__ = ["DEFAULT_PARAMETERS", "Demand", "Scenario", "Schedule", "apply_scenar
 DEFAULT_PARAMETERS: dict[str, Any] = {
     # USD per unit per hour in transit (freight: inventory and schedule cost of ~USD 0.5/t/h, an assumption
     # between the inventory cost of containerised goods and shippers' stated values of time).
-    "value_of_time": {"freight": 0.5, "oil": 0.05, "electricity": 0.0, "data": 0.0},
+    "value_of_time": {"freight": 0.5, "oil": 0.05, "gas": 0.0, "electricity": 0.0, "data": 0.0},
     # Cost of a unit of demand left unserved (USD per unit): set above the cost of every route in the network, so
     # that the LP serves whatever the capacities allow. The shadow price of a capacity that leaves demand unserved
     # is then this penalty less the route's cost: read it as "the value of carrying one more unit", not a tariff.
-    "unserved_penalty": {"freight": 1000.0, "oil": 500.0, "electricity": 1000.0, "data": 1000.0},
+    "unserved_penalty": {"freight": 1000.0, "oil": 500.0, "gas": 1000.0, "electricity": 1000.0, "data": 1000.0},
     # Utilisation at which an asset counts as a bottleneck (binding assets with a positive shadow price always do).
     "bottleneck_threshold": 0.9,
 }

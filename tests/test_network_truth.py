@@ -109,3 +109,79 @@ def test_statuses_as_of_the_data_date():
     assert "sarzha-terminal" in base["n"]
     cable = edges.loc["power-caspian-kz-az"]
     assert cable["capacity"] < 7000 and "estimate" in cable["note"].lower()
+
+
+# --------------------------------------------------------------------------- the alternatives that change the answers
+
+
+def _network(name: str, *, commodity: str, modes: set[str] | None = None, avoid: tuple[str, ...] = ()):
+    """Undirected view of the scenario's network for one commodity (optionally some modes, minus some assets)."""
+    import networkx as nx
+
+    from corridor import load_network
+
+    geodata = data()
+    g = load_network(geodata, load_scenario(name, geodata))
+    mode = geodata.edges["mode"].to_dict()
+    h = nx.Graph()
+    for u, v, a in g.edges(data=True):
+        if commodity not in a["commodities"] or a["element"] in avoid:
+            continue
+        if a["kind"] == "edge" and modes is not None and mode[a["element"]] not in modes:
+            continue
+        h.add_edge(u.removesuffix(":out"), v.removesuffix(":out"))
+    return h
+
+
+def test_anaklia_is_reachable_over_land():
+    import networkx as nx
+
+    h = _network("target-2030", commodity="freight", modes={"rail", "road", "transfer"})
+    assert nx.has_path(h, "anaklia-port", "tbilisi"), "Anaklia must be reachable without a sea leg"
+
+
+def test_rail_path_kandyagash_to_beyneu_avoids_shalkar_beyneu():
+    import networkx as nx
+
+    h = _network("baseline-2024", commodity="freight", modes={"rail"}, avoid=("rail-shalkar-beyneu",))
+    path = nx.shortest_path(h, "kandyagash", "beyneu")
+    assert "makat" in path
+    # and the corridor's origins still reach the Caspian ports without the Shalkar-Beyneu line
+    assert nx.has_path(h, "kyzylorda", "aktau-port-station")
+
+
+def test_cpc_and_kazakhstan_china_pipeline_present_and_connected():
+    import networkx as nx
+
+    e = data().edges
+    for eid in ("pipe-cpc-tengiz-atyrau", "pipe-cpc-atyrau-novorossiysk", "pipe-kcp-atyrau-kenkiyak",
+                "pipe-kcp-kenkiyak-kumkol", "pipe-kcp-kumkol-atasu", "pipe-kcp-atasu-alashankou"):  # fmt: skip
+        assert e.loc[eid, "mode"] == "pipeline" and e.loc[eid, "status"] == "operating", eid
+    h = _network("baseline-2024", commodity="oil")
+    # Kazakh crude reaches Novorossiysk (CPC) and the Chinese border (KCP), and both systems join the corridor's
+    # oil network: Aktau's oil terminal reaches CPC over the rail to Kulsary/Tengiz
+    for target in ("cpc-marine-terminal", "alashankou", "aktau-oil-terminal", "ceyhan-terminal"):
+        assert nx.has_path(h, "tengiz", target), target
+
+
+def test_btc_loss_has_an_alternative_now():
+    from corridor import criticality
+
+    geodata = data()
+    table = criticality(geodata, load_scenario("baseline-2024", geodata))
+    row = table[table["id"] == "pipe-btc-geo"].iloc[0] if "id" in table else table.loc["pipe-btc-geo"]
+    assert bool(row["detour"]), "BTC's loss must find the Black Sea export routes"
+
+
+def test_southern_gas_corridor_carries_gas_end_to_end():
+    from corridor import analyze
+
+    assert "gas" in __import__("corridor").schema.commodity_units()
+    run = analyze("baseline-2024", geodata=data())
+    flow = run.edges["flow"]
+    for eid in ("pipe-scp-aze", "pipe-scp-geo", "pipe-tanap-east", "pipe-tanap-west", "pipe-tap-kipoi-komotini",
+                "pipe-tap-komotini-melendugno"):  # fmt: skip
+        assert flow[eid] > 1.0, eid
+    od = {(o["origin"], o["destination"]): o for o in run.document["od"]}
+    assert od[("sangachal-terminal", "melendugno")]["served"] == pytest.approx(9.3)
+    assert run.document["totals"]["gas"]["unit"] == "bcm/yr"
