@@ -38,9 +38,13 @@ REQUIRED_LINKS = [
     ("anaklia-converter", "constanta-converter", "power_cable"),
 ]  # fmt: skip
 
-#: Published lengths must be reproduced within these fractions.
-LENGTH_TOLERANCE = {"rail": 0.05, "road": 0.05, "pipeline": 0.05, "transfer": 0.5, "sea": 0.10, "fiber": 0.10,
+#: Published lengths must be reproduced within 3 % (issue #12). Sea lanes and cables keep 10 %: a voyage's track
+#: varies, and the cables' landing sites and routes are not fixed yet (several published lengths differ by 8 %).
+LENGTH_TOLERANCE = {"rail": 0.03, "road": 0.03, "pipeline": 0.03, "transfer": 0.03, "sea": 0.10, "fiber": 0.10,
                     "power_cable": 0.10}  # fmt: skip
+#: Lines still short of their published length, with the deviation allowed until they are re-digitised (each note
+#: says why): the OSM graph's chords through the Dzungarian Gate and the hand-digitised Arpacay section.
+KNOWN_SHORT = {"rail-dostyk-aktogay": 0.05, "rail-kartsakhi-kars": 0.05}
 #: A sea edge may cross land this far from each end (ports and landings sit on the coast or inland).
 END_ALLOWANCE_KM = 5.0
 #: A land edge may run over water this far in all (simplified coastlines, bridges, harbour causeways).
@@ -125,7 +129,7 @@ def test_published_lengths_are_reproduced():
     assert len(checked) >= 5
     bad = []
     for eid, r in checked.iterrows():
-        tol = LENGTH_TOLERANCE[r["mode"]]
+        tol = KNOWN_SHORT.get(eid, LENGTH_TOLERANCE[r["mode"]])
         if abs(r["length_km"] - r["published_length_km"]) > tol * r["published_length_km"]:
             bad.append(f"{eid}: {r['length_km']:.1f} km vs published {r['published_length_km']:.1f} km")
     assert not bad, bad
