@@ -329,6 +329,7 @@ def _validate(
     _check_countries(nodes, node_ids, problems, basemap_dir)
     _check_topology(nodes, edges, problems)
     _check_status_dates(nodes, edges, problems, data_as_of(basemap_dir))
+    _check_ranges(nodes, edges, problems)
 
 
 def _check_ids(gdf: gpd.GeoDataFrame, layer: str, problems: _Problems) -> list[str]:
@@ -618,6 +619,45 @@ def _check_status_dates(
             else:
                 continue
             problems.add(FieldError(problem, file=source, feature=str(fid), field="status", fix=fix))
+
+
+#: Fields that may carry a range for an estimate: ``<field>_low`` <= ``<field>`` <= ``<field>_high``.
+RANGED_FIELDS = ("capacity", "tariff_usd", "dwell_h")
+
+
+def _check_ranges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems) -> None:
+    """An estimate's range holds its value: low <= value <= high, and a range needs the value it brackets."""
+
+    def num(v: Any) -> float | None:
+        ok = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        return float(v) if ok and math.isfinite(float(v)) else None
+
+    for layer, gdf in (("nodes", nodes), ("edges", edges)):
+        source = gdf.attrs.get("source", f"{layer}.geojson")
+        for base in RANGED_FIELDS:
+            lo_f, hi_f = f"{base}_low", f"{base}_high"
+            if base not in gdf.columns or not ({lo_f, hi_f} & set(gdf.columns)):
+                continue
+            for fid, v, lo, hi in zip(
+                gdf["id"], gdf[base], gdf.get(lo_f, [None] * len(gdf)), gdf.get(hi_f, [None] * len(gdf)), strict=True
+            ):
+                v, lo, hi = num(v), num(lo), num(hi)
+                if lo is None and hi is None:
+                    continue
+                field = lo_f if lo is not None else hi_f
+                if v is None:
+                    problem, fix = (
+                        f"a range is given but '{base}' is empty",
+                        f"give '{base}', the value the range brackets",
+                    )
+                elif (lo is not None and lo > v) or (hi is not None and hi < v):
+                    span = f"{'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}"
+                    problem = f"range {span} does not hold {base} {v:g}"
+                    fix = f"make {lo_f} <= {base} <= {hi_f}"
+                    field = lo_f if lo is not None and lo > v else hi_f
+                else:
+                    continue
+                problems.add(FieldError(problem, file=source, feature=str(fid), field=field, fix=fix))
 
 
 # --------------------------------------------------------------------------- typing

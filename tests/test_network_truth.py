@@ -185,3 +185,45 @@ def test_southern_gas_corridor_carries_gas_end_to_end():
     od = {(o["origin"], o["destination"]): o for o in run.document["od"]}
     assert od[("sangachal-terminal", "melendugno")]["served"] == pytest.approx(9.3)
     assert run.document["totals"]["gas"]["unit"] == "bcm/yr"
+
+
+# --------------------------------------------------------------------------- ranges of estimates
+
+
+def _with_range(valid_dir: Path, **props) -> Path:
+    path = valid_dir / "edges.geojson"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["features"][0]["properties"].update(props)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return valid_dir
+
+
+def test_range_must_hold_its_value(valid_dir):
+    cap = json.loads((valid_dir / "edges.geojson").read_text(encoding="utf-8"))["features"][0]["properties"]["capacity"]
+    load_geodata(_with_range(valid_dir, capacity_low=cap / 2, capacity_high=cap * 2))
+    with pytest.raises(ValidationError, match="does not hold capacity"):
+        load_geodata(_with_range(valid_dir, capacity_low=cap * 1.5, capacity_high=cap * 2))
+    with pytest.raises(ValidationError, match="does not hold tariff_usd"):
+        load_geodata(_with_range(valid_dir, capacity_low=None, capacity_high=None, tariff_usd=5.0, tariff_usd_high=4.0))
+
+
+def test_bundled_estimates_carry_ranges_and_exports_keep_them(tmp_path):
+    from corridor import schema
+
+    edges = data().edges
+    assert {"capacity_low", "capacity_high", "tariff_usd_low", "tariff_usd_high"} <= set(schema.field_names("edges"))
+    assert {"capacity_low", "capacity_high", "dwell_h_low", "dwell_h_high"} <= set(schema.field_names("nodes"))
+    ranged = edges[edges["capacity_low"].notna()]
+    assert len(ranged) >= 30
+    assert (ranged["capacity_low"] <= ranged["capacity"]).all() and (
+        ranged["capacity"] <= ranged["capacity_high"]
+    ).all()
+    for eid in ("sea-aktau-alat", "sea-kuryk-alat", "power-caspian-kz-az", "pipe-tanap-east"):
+        assert edges.loc[eid, "capacity_high"] > edges.loc[eid, "capacity_low"], eid
+    from corridor import analyze
+    from corridor.export import export_csv
+
+    run = analyze("baseline-2024", geodata=data())
+    (out,) = export_csv(run, tmp_path / "result.csv")
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"capacity_low", "capacity_high", "tariff_usd_low", "dwell_h_high"} <= set(header)
