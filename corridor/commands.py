@@ -20,8 +20,23 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
 
 @_validate_args.handler
 def _validate(args: argparse.Namespace) -> int:
+    from ._errors import ScenarioError
+    from .geodata import topology_warnings
+    from .scenario import list_scenarios, load_scenario
+
     data = load_geodata(args.geodata, strict=args.strict)
     print(f"{data.path}: {len(data.nodes)} nodes and {len(data.edges)} edges are valid")
+    demand = []
+    for name in list_scenarios(data):
+        try:
+            demand += [(d.origin, d.destination, d.commodity) for d in load_scenario(name, data).demand]
+        except ScenarioError:
+            continue  # a broken scenario is reported by the commands that use it
+    warnings = topology_warnings(data, demand)
+    if warnings:
+        print(f"{len(warnings)} topology warning(s):")
+        for w in warnings:
+            print(f"  warning: {w}")
     return 0
 
 

@@ -13,7 +13,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,6 +43,7 @@ __all__ = [
     "geodesic_length_km",
     "load_basemap",
     "load_geodata",
+    "topology_warnings",
     "validate",
 ]
 
@@ -658,6 +659,49 @@ def _check_ranges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _P
                 else:
                     continue
                 problems.add(FieldError(problem, file=source, feature=str(fid), field=field, fix=fix))
+
+
+def topology_warnings(geodata: Geodata, demand: Iterable[tuple[str, str, str]] = ()) -> list[str]:
+    """Warnings about the network's shape (not errors: the data may be incomplete on purpose).
+
+    - a port that only sea edges reach (no rail, road or pipeline behind it, also through transfers);
+    - a border crossing that a single rail line runs into with nothing beyond it (a dead end at a border);
+    - a node that no demand can reach: for every commodity its edges carry, it lies in no connected part of
+      that commodity's network that holds an origin or destination of ``demand`` ((origin, destination,
+      commodity) triples, e.g. from the shipped scenarios). Statuses and years are ignored: the whole network.
+    """
+    import networkx as nx
+
+    nodes, edges = geodata.nodes, geodata.edges
+    out: list[str] = []
+    land = nx.Graph()
+    land.add_nodes_from(nodes.index)
+    for eid, e in edges.iterrows():
+        if e["mode"] != "sea":
+            land.add_edge(e["from_id"], e["to_id"], mode=e["mode"], id=eid)
+    for nid in nodes.index[nodes["kind"] == "port"]:
+        modes = {d["mode"] for _, _, d in land.subgraph(nx.node_connected_component(land, nid)).edges(data=True)}
+        if not modes - {"transfer"}:
+            out.append(f"{nid}: port reachable only by sea (no rail, road or pipeline connects to it)")
+    for nid in nodes.index[nodes["kind"] == "border_crossing"]:
+        touching = edges[(edges["from_id"] == nid) | (edges["to_id"] == nid)]
+        if len(touching) == 1 and touching["mode"].iloc[0] == "rail":
+            out.append(f"{nid}: rail line {touching.index[0]} dead-ends at the border (no crossing beyond it)")
+    ends: dict[str, set[str]] = {}
+    for o, d, c in demand:
+        ends.setdefault(c, set()).update((o, d))
+    reached: set[str] = set()
+    for c, points in ends.items():
+        g = nx.Graph()
+        for _, e in edges[edges["commodities"].str.split(";").apply(lambda cs, c=c: c in cs)].iterrows():
+            g.add_edge(e["from_id"], e["to_id"])
+        for part in nx.connected_components(g):
+            if part & points:
+                reached |= part
+    for nid in nodes.index:
+        if nid not in reached:
+            out.append(f"{nid}: no demand can reach this node (no scenario's origin or destination shares its network)")
+    return out
 
 
 # --------------------------------------------------------------------------- typing

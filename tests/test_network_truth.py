@@ -227,3 +227,37 @@ def test_bundled_estimates_carry_ranges_and_exports_keep_them(tmp_path):
     (out,) = export_csv(run, tmp_path / "result.csv")
     header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert {"capacity_low", "capacity_high", "tariff_usd_low", "dwell_h_high"} <= set(header)
+
+
+# --------------------------------------------------------------------------- topology warnings
+
+
+def test_topology_warnings_on_the_bundled_network():
+    from dataclasses import replace
+
+    from corridor.geodata import topology_warnings
+
+    geodata = data()
+    demand = [
+        (d.origin, d.destination, d.commodity)
+        for n in list_scenarios(geodata)
+        for d in load_scenario(n, geodata).demand
+    ]
+    warnings = topology_warnings(geodata, demand)
+    text = "\n".join(warnings)
+    assert "constanta-port: port reachable only by sea" in text  # the Romanian rail network is not modelled
+    assert "anaklia-port" not in text  # it has its land link now
+    assert "bakhty: rail line rail-bakhty-ayagoz dead-ends at the border" in text
+    assert "uz-power-node: no demand can reach" in text  # no scenario carries electricity yet
+    assert not any(w.startswith(("aktau-port", "poti-port", "alat-port")) for w in warnings)
+    # without its road, Anaklia is a port reachable only by sea again
+    cut = replace(geodata, edges=geodata.edges.drop(index="road-anaklia-poti"))
+    assert any(w.startswith("anaklia-port: port reachable only by sea") for w in topology_warnings(cut, demand))
+
+
+def test_validate_lists_the_warnings(capsys):
+    from corridor.cli import main
+
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert "topology warning(s)" in out and "warning: constanta-port" in out
