@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import schema
 from ._errors import ArgumentError
 from ._untrusted import one_line
 from .cli import command
@@ -39,10 +40,25 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
 
 @_validate_args.handler
 def _validate(args: argparse.Namespace) -> int:
+    from ._errors import ScenarioError
+    from .geodata import topology_warnings
+    from .scenario import list_scenarios, load_scenario
+
     data = load_geodata(args.geodata, strict=args.strict)
     for warning in data.warnings:
         print(f"corridor: warning: {warning}", file=sys.stderr)
     print(f"{data.path}: {len(data.nodes)} nodes and {len(data.edges)} edges are valid")
+    demand = []
+    for name in list_scenarios(data):
+        try:
+            demand += [(d.origin, d.destination, d.commodity) for d in load_scenario(name, data).demand]
+        except ScenarioError:
+            continue  # a broken scenario is reported by the commands that use it
+    warnings = topology_warnings(data, demand)
+    if warnings:
+        print(f"{len(warnings)} topology warning(s):")
+        for w in warnings:
+            print(f"  warning: {w}")
     return 0
 
 
@@ -192,7 +208,7 @@ def _live_gateways(data, scenario) -> list[str]:
 )
 def _throughput_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
-    p.add_argument("--commodity", default="freight", help="freight, oil, electricity or data (default: freight)")
+    p.add_argument("--commodity", default="freight", help="freight, oil, gas, electricity or data (default: freight)")
     p.add_argument(
         "--from",
         dest="sources",
@@ -219,7 +235,7 @@ def _throughput(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, data)
     sinks = _live_gateways(data, sc) if args.sinks == WEST_GATEWAYS else _ids(args.sinks)
     t = max_throughput(data, sc, sources=_ids(args.sources), sinks=sinks, commodity=args.commodity)
-    unit = {"freight": "Mt/yr", "oil": "Mt/yr", "electricity": "MW", "data": "Tbps"}[t.commodity]
+    unit = schema.commodity_units()[t.commodity]
     if args.json:
         doc = {
             "scenario": t.scenario,
@@ -311,7 +327,7 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target", type=float, required=True, help="total demand to carry, in the commodity's unit (e.g. 10 Mt/yr)"
     )
-    p.add_argument("--commodity", default="freight", help="freight, oil, electricity or data (default: freight)")
+    p.add_argument("--commodity", default="freight", help="freight, oil, gas, electricity or data (default: freight)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 

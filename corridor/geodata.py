@@ -7,11 +7,13 @@ the schema (``corridor/data/schema.csv``) and returns them with typed columns.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
 import re
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,9 +41,11 @@ from ._untrusted import web_url
 __all__ = [
     "DEFAULT_GEODATA",
     "Geodata",
+    "data_as_of",
     "geodesic_length_km",
     "load_basemap",
     "load_geodata",
+    "topology_warnings",
     "validate",
 ]
 
@@ -393,6 +397,8 @@ def _validate(
     node_ids = [str(v) for v in nodes["id"]] if "id" in nodes else []
     _check_countries(nodes, node_ids, problems, basemap_dir)
     _check_topology(nodes, edges, problems)
+    _check_status_dates(nodes, edges, problems, data_as_of(basemap_dir))
+    _check_ranges(nodes, edges, problems)
 
 
 def _check_ids_across_layers(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems) -> None:
@@ -718,6 +724,133 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
                             fix=f"set length_km to {actual:.1f} (or fix the geometry)",
                         )
                     )
+
+
+#: Statuses of assets that are not (yet) in service but are meant to be.
+PLANNED_STATUSES = ("proposed", "pre-construction", "construction")
+
+
+def data_as_of(folder: str | os.PathLike[str] | None) -> datetime.date | None:
+    """The date the geodata's statuses were last checked (``data_as_of`` in ``<folder>/metadata.toml``).
+
+    None when the folder has no metadata file (user data need not have one)."""
+    if folder is None:
+        return None
+    path = Path(folder) / "metadata.toml"
+    if not path.is_file():
+        return None
+    value = tomllib.loads(path.read_text(encoding="utf-8")).get("data_as_of")
+    if isinstance(value, datetime.date):
+        return value
+    raise FileFormatError(
+        f"data_as_of = {value!r} is not a date", file=str(path), fix="write e.g. data_as_of = 2025-12-31"
+    )
+
+
+def _check_status_dates(
+    nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems, as_of: datetime.date | None
+) -> None:
+    """Statuses as of the data date: a planned asset starts after the data year, an operating one by then."""
+    if as_of is None:
+        return
+    for layer, gdf in (("nodes", nodes), ("edges", edges)):
+        if not {"id", "status", "start_year"} <= set(gdf.columns):
+            continue
+        source = gdf.attrs.get("source", f"{layer}.geojson")
+        for fid, status, start in zip(gdf["id"], gdf["status"], gdf["start_year"], strict=True):
+            if _missing(start) or not isinstance(start, int | float | np.integer | np.floating):
+                continue
+            if status in PLANNED_STATUSES and start <= as_of.year:
+                problem = f"status '{status}' with start_year {int(start)}, at or before the data year {as_of.year}"
+                fix = "it is in service by now (status 'operating') or its start year is later: check the source"
+            elif status == "operating" and start > as_of.year:
+                problem = f"status 'operating' with start_year {int(start)}, after the data year {as_of.year}"
+                fix = "give the status it has on the data date (e.g. 'construction') or the year it opened"
+            else:
+                continue
+            problems.add(FieldError(problem, file=source, feature=str(fid), field="status", fix=fix))
+
+
+#: Fields that may carry a range for an estimate: ``<field>_low`` <= ``<field>`` <= ``<field>_high``.
+RANGED_FIELDS = ("capacity", "tariff_usd", "dwell_h")
+
+
+def _check_ranges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _Problems) -> None:
+    """An estimate's range holds its value: low <= value <= high, and a range needs the value it brackets."""
+
+    def num(v: Any) -> float | None:
+        ok = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        return float(v) if ok and math.isfinite(float(v)) else None
+
+    for layer, gdf in (("nodes", nodes), ("edges", edges)):
+        source = gdf.attrs.get("source", f"{layer}.geojson")
+        for base in RANGED_FIELDS:
+            lo_f, hi_f = f"{base}_low", f"{base}_high"
+            if base not in gdf.columns or not ({lo_f, hi_f} & set(gdf.columns)):
+                continue
+            for fid, v, lo, hi in zip(
+                gdf["id"], gdf[base], gdf.get(lo_f, [None] * len(gdf)), gdf.get(hi_f, [None] * len(gdf)), strict=True
+            ):
+                v, lo, hi = num(v), num(lo), num(hi)
+                if lo is None and hi is None:
+                    continue
+                field = lo_f if lo is not None else hi_f
+                if v is None:
+                    problem, fix = (
+                        f"a range is given but '{base}' is empty",
+                        f"give '{base}', the value the range brackets",
+                    )
+                elif (lo is not None and lo > v) or (hi is not None and hi < v):
+                    span = f"{'' if lo is None else f'{lo:g}'}-{'' if hi is None else f'{hi:g}'}"
+                    problem = f"range {span} does not hold {base} {v:g}"
+                    fix = f"make {lo_f} <= {base} <= {hi_f}"
+                    field = lo_f if lo is not None and lo > v else hi_f
+                else:
+                    continue
+                problems.add(FieldError(problem, file=source, feature=str(fid), field=field, fix=fix))
+
+
+def topology_warnings(geodata: Geodata, demand: Iterable[tuple[str, str, str]] = ()) -> list[str]:
+    """Warnings about the network's shape (not errors: the data may be incomplete on purpose).
+
+    - a port that only sea edges reach (no rail, road or pipeline behind it, also through transfers);
+    - a border crossing that a single rail line runs into with nothing beyond it (a dead end at a border);
+    - a node that no demand can reach: for every commodity its edges carry, it lies in no connected part of
+      that commodity's network that holds an origin or destination of ``demand`` ((origin, destination,
+      commodity) triples, e.g. from the shipped scenarios). Statuses and years are ignored: the whole network.
+    """
+    import networkx as nx
+
+    nodes, edges = geodata.nodes, geodata.edges
+    out: list[str] = []
+    land = nx.Graph()
+    land.add_nodes_from(nodes.index)
+    for eid, e in edges.iterrows():
+        if e["mode"] != "sea":
+            land.add_edge(e["from_id"], e["to_id"], mode=e["mode"], id=eid)
+    for nid in nodes.index[nodes["kind"] == "port"]:
+        modes = {d["mode"] for _, _, d in land.subgraph(nx.node_connected_component(land, nid)).edges(data=True)}
+        if not modes - {"transfer"}:
+            out.append(f"{nid}: port reachable only by sea (no rail, road or pipeline connects to it)")
+    for nid in nodes.index[nodes["kind"] == "border_crossing"]:
+        touching = edges[(edges["from_id"] == nid) | (edges["to_id"] == nid)]
+        if len(touching) == 1 and touching["mode"].iloc[0] == "rail":
+            out.append(f"{nid}: rail line {touching.index[0]} dead-ends at the border (no crossing beyond it)")
+    ends: dict[str, set[str]] = {}
+    for o, d, c in demand:
+        ends.setdefault(c, set()).update((o, d))
+    reached: set[str] = set()
+    for c, points in ends.items():
+        g = nx.Graph()
+        for _, e in edges[edges["commodities"].str.split(";").apply(lambda cs, c=c: c in cs)].iterrows():
+            g.add_edge(e["from_id"], e["to_id"])
+        for part in nx.connected_components(g):
+            if part & points:
+                reached |= part
+    for nid in nodes.index:
+        if nid not in reached:
+            out.append(f"{nid}: no demand can reach this node (no scenario's origin or destination shares its network)")
+    return out
 
 
 # --------------------------------------------------------------------------- typing

@@ -14,7 +14,7 @@ from . import __version__, schema
 from ._untrusted import one_line
 from .assignment import Assignment
 from .bottlenecks import RELIEF_SHARE
-from .geodata import Geodata
+from .geodata import Geodata, data_as_of
 
 __all__ = ["bottleneck_table", "data_version", "result_document", "text_report"]
 
@@ -54,6 +54,13 @@ def data_version(geodata: Geodata) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _data_as_of(geodata: Geodata) -> str | None:
+    """ISO date the geodata's statuses were checked (``metadata.toml``), or None if not recorded."""
+    root = geodata.path if geodata.path.is_dir() else geodata.path.parent
+    date = data_as_of(root)
+    return date.isoformat() if date else None
 
 
 def _clean(value: Any) -> Any:
@@ -198,6 +205,7 @@ def result_document(
         "provenance": {
             "corridor_version": __version__,
             "data_version": data_version(geodata),
+            "data_as_of": _data_as_of(geodata),
             "geodata": str(geodata.path),
             "parameters": result.parameters,
             "bottleneck_threshold": edges.attrs.get("threshold"),

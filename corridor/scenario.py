@@ -79,7 +79,7 @@ import pandas as pd
 
 from . import schema
 from ._errors import ArgumentTypeError, ScenarioError, did_you_mean
-from .geodata import Geodata
+from .geodata import PLANNED_STATUSES, Geodata, data_as_of
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -97,12 +97,12 @@ __all__ = [
 DEFAULT_PARAMETERS: dict[str, Any] = {
     # USD per unit per hour in transit (freight: inventory and schedule cost of ~USD 0.5/t/h, an assumption
     # between the inventory cost of containerised goods and shippers' stated values of time).
-    "value_of_time": {"freight": 0.5, "oil": 0.05, "electricity": 0.0, "data": 0.0},
+    "value_of_time": {"freight": 0.5, "oil": 0.05, "gas": 0.0, "electricity": 0.0, "data": 0.0},
     # Cost of a unit of demand left unserved (USD per unit) where the scenario gives it no [[alternative]]: set
     # above the cost of every route in the network, so that the LP serves whatever the capacities allow. Background
     # flows cost it too (so they keep the capacity they use today). A shadow price that comes from it is this
     # penalty less the route's cost: "the value of carrying one more unit", not money anyone pays.
-    "unserved_penalty": {"freight": 1000.0, "oil": 500.0, "electricity": 1000.0, "data": 1000.0},
+    "unserved_penalty": {"freight": 1000.0, "oil": 500.0, "gas": 1000.0, "electricity": 1000.0, "data": 1000.0},
     # Utilisation at which an asset counts as a bottleneck (binding assets with a positive shadow price always do).
     "bottleneck_threshold": 0.9,
 }
@@ -309,6 +309,7 @@ def _load(name: str | os.PathLike[str], geodata: Geodata, chain: tuple[Path, ...
             alternatives=scenario.alternatives + parent.alternatives,
         )
     _check_against(scenario, geodata, where)
+    _check_status_year(scenario, geodata, where)
     return scenario
 
 
@@ -769,6 +770,25 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
                 feature=entry,
                 field="kind",
                 fix=f"use one of {', '.join(sorted(kinds))}",
+            )
+
+
+def _check_status_year(s: Scenario, geodata: Geodata, where: str) -> None:
+    """A scenario set in a year the data has already seen (at or before ``data_as_of``) cannot switch on an
+    asset that was still planned on that date: its status contradicts the scenario's year."""
+    root = geodata.path if geodata.path.is_dir() else geodata.path.parent
+    as_of = data_as_of(root)
+    if as_of is None or s.year > as_of.year:
+        return
+    for frame in (geodata.nodes, geodata.edges):
+        start = frame["start_year"].astype("Float64").fillna(-math.inf).astype(float)
+        wrong = frame[frame["status"].isin(PLANNED_STATUSES) & (start <= s.year)]
+        for ref, rec in wrong.iterrows():
+            raise ScenarioError(
+                f"'{ref}' is {rec['status']} as of {as_of.isoformat()} but would be in service in {s.year}",
+                file=where,
+                field="year",
+                fix=f"correct the asset's status or start_year in the geodata (start after {as_of.year})",
             )
 
 

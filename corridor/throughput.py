@@ -107,7 +107,7 @@ def max_throughput(
     sources, sinks
         Node ids (e.g. the Chinese border crossings; the Black Sea ports and Türkiye).
     commodity
-        One of freight, oil, electricity, data.
+        One of freight, oil, gas, electricity, data.
     """
     from . import _validate
 

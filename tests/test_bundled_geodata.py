@@ -38,13 +38,24 @@ REQUIRED_LINKS = [
     ("anaklia-converter", "constanta-converter", "power_cable"),
 ]  # fmt: skip
 
-#: Published lengths must be reproduced within these fractions.
-LENGTH_TOLERANCE = {"rail": 0.05, "road": 0.05, "pipeline": 0.05, "transfer": 0.5, "sea": 0.10, "fiber": 0.10,
+#: Published lengths must be reproduced within 3 % (issue #12). Sea lanes and cables keep 10 %: a voyage's track
+#: varies, and the cables' landing sites and routes are not fixed yet (several published lengths differ by 8 %).
+LENGTH_TOLERANCE = {"rail": 0.03, "road": 0.03, "pipeline": 0.03, "transfer": 0.03, "sea": 0.10, "fiber": 0.10,
                     "power_cable": 0.10}  # fmt: skip
+#: Lines still short of their published length, with the deviation allowed until they are re-digitised (each note
+#: says why): the OSM graph's chords through the Dzungarian Gate and the hand-digitised Arpacay section.
+KNOWN_SHORT = {"rail-dostyk-aktogay": 0.05, "rail-kartsakhi-kars": 0.05}
 #: A sea edge may cross land this far from each end (ports and landings sit on the coast or inland).
 END_ALLOWANCE_KM = 5.0
 #: A land edge may run over water this far in all (simplified coastlines, bridges, harbour causeways).
 WATER_ALLOWANCE_KM = 3.0
+#: Documented crossings the basemap (Natural Earth 10m, simplified to 0.01 deg) cannot resolve: km allowed per edge.
+#: Land lines: subsea crossings of pipelines (the Dardanelles for TANAP; TAP's Adriatic lies beyond the basemap).
+WATER_CROSSINGS_KM = {"pipe-tanap-west": 14.0, "pipe-tap-komotini-melendugno": 160.0}
+#: Sea lanes: the Bosphorus and the Dardanelles narrows (0.7-3 km wide) are closed or jagged in the basemap.
+LAND_CROSSINGS_KM = {"sea-straits-ceyhan-oil": 12.0}
+#: Pipelines laid on the sea bed (checked like the subsea cables, not like land lines).
+SUBSEA_PIPELINES = ("pipe-tcgp",)
 #: Equidistant conic for the region, so that buffers and lengths are in metres.
 REGION_CRS = "+proj=eqdc +lat_0=40 +lon_0=55 +lat_1=37 +lat_2=47 +datum=WGS84 +units=m"
 
@@ -118,7 +129,7 @@ def test_published_lengths_are_reproduced():
     assert len(checked) >= 5
     bad = []
     for eid, r in checked.iterrows():
-        tol = LENGTH_TOLERANCE[r["mode"]]
+        tol = KNOWN_SHORT.get(eid, LENGTH_TOLERANCE[r["mode"]])
         if abs(r["length_km"] - r["published_length_km"]) > tol * r["published_length_km"]:
             bad.append(f"{eid}: {r['length_km']:.1f} km vs published {r['published_length_km']:.1f} km")
     assert not bad, bad
@@ -139,7 +150,7 @@ def test_sea_edges_stay_at_sea():
             ]
         )
         km = _km_on(line.difference(ends), land())
-        if km > 1.0:
+        if km > LAND_CROSSINGS_KM.get(eid, 1.0):
             bad.append(f"{eid}: {km:.1f} km over land")
     assert not bad, bad
 
@@ -150,6 +161,7 @@ def test_subsea_cables_stay_at_sea():
     e = data().edges
     subsea = [i for i in ("fiber-aktau-sumgait", "fiber-siyazan-turkmenbashi", "power-caspian-kz-az",
                           "power-blacksea-cable", "fiber-ccs-poti-balchik") if i in e.index]  # fmt: skip
+    subsea += [i for i in SUBSEA_PIPELINES if i in e.index]
     bad = []
     for eid, line in e.loc[subsea].to_crs(REGION_CRS).geometry.items():
         ends = shapely.union_all([shapely.Point(line.coords[i]).buffer(20_000) for i in (0, -1)])
@@ -164,8 +176,10 @@ def test_land_edges_do_not_cross_open_sea():
     water = region.difference(land())
     bad = []
     for eid, line in _edges_in_region_crs({"rail", "road", "pipeline"}).geometry.items():
+        if eid in SUBSEA_PIPELINES:
+            continue
         km = _km_on(line, water)
-        if km > WATER_ALLOWANCE_KM:
+        if km > WATER_CROSSINGS_KM.get(eid, WATER_ALLOWANCE_KM):
             bad.append(f"{eid}: {km:.1f} km over water")
     assert not bad, bad
 

@@ -40,12 +40,16 @@ SUBSEA = {
     "power-caspian-kz-az",
     "power-blacksea-cable",
     "fiber-ccs-poti-balchik",
+    "pipe-tcgp",
 }
 STEP_KM = 0.25
 MID_TOL_KM = 2.0
-END_TOL_KM = {"sea": 5.0, "fiber": 15.0, "power_cable": 15.0}
+END_TOL_KM = {"sea": 5.0, "fiber": 15.0, "power_cable": 15.0, "pipeline": 15.0}
 ALLOWED = {
     "rail-ankara-istanbul": (3.0, "Marmaray tunnel under the Bosphorus (~1.4 km under water)"),
+    "pipe-tanap-west": (14.0, "TANAP's subsea Dardanelles crossing; Bolayir isthmus unresolved in the basemap"),
+    "pipe-tap-komotini-melendugno": (160.0, "TAP's 105 km subsea Adriatic crossing; west of 20 E is off the basemap"),
+    "sea-straits-ceyhan-oil": (12.0, "Bosphorus and Canakkale narrows (0.7-3 km wide) not resolved by the basemap"),
 }
 
 

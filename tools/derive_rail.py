@@ -3,7 +3,8 @@
 
 Every [[edge]] with route_accuracy = "derived", no `route` key and either mode = "rail" or a
 `derive` key (e.g. a fibre laid along the railway: `derive = []`) is routed
-on the OpenStreetMap world railway graph shipped by scgraph-data: shortest path from the
+on the OpenStreetMap world railway graph shipped by scgraph-data (road edges, mode = "road", on its
+world highway graph instead): shortest path from the
 from_id node through the edge's optional waypoints `derive = [[lon, lat], ...]` to the to_id
 node (one shortest path per leg, legs joined at the waypoints). The path is simplified
 (Douglas-Peucker, SIMPLIFY_DEG), rounded to 4 decimals (~10 m), its interior vertices are
@@ -60,12 +61,16 @@ def length_km(coords: list[list[float]]) -> float:
     return GEOD.line_length([c[0] for c in coords], [c[1] for c in coords]) / 1000.0
 
 
-def load_graph():
+def load_graph(kind: str = "rail"):
+    """The OpenStreetMap-derived graph of scgraph-data: railways, or highways for road edges."""
     try:
-        from scgraph_data.world_railways import world_railways_geograph
+        if kind == "road":
+            from scgraph_data.world_highways import world_highways_geograph as graph
+        else:
+            from scgraph_data.world_railways import world_railways_geograph as graph
     except ImportError as exc:  # pragma: no cover - build-time dependency
         sys.exit(f"derive_rail: {exc}\n  pip install scgraph==2.15.0 scgraph-data")
-    return world_railways_geograph
+    return graph
 
 
 def route_leg(graph, a: list[float], b: list[float]) -> list[list[float]]:
@@ -178,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     files = sorted(SRC.glob("*.toml"))
     data = {f: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
     nodes = {n["id"]: [float(n["lon"]), float(n["lat"])] for d in data.values() for n in d.get("node", [])}
-    graph = load_graph()
+    graphs: dict[str, object] = {}
     changed = 0
     print(f"{'edge id':<34} {'old km':>8} {'new km':>8} {'vertices':>9}  status")
     for f, d in data.items():
@@ -187,10 +192,14 @@ def main(argv: list[str] | None = None) -> int:
         for e in d.get("edge", []):
             if e.get("route_accuracy") != "derived" or e.get("route"):
                 continue
-            if e.get("mode") != "rail" and "derive" not in e:
+            if e.get("mode") not in ("rail", "road") and "derive" not in e:
                 continue
             if args.edge and e["id"] not in args.edge:
                 continue
+            kind = "road" if e.get("mode") == "road" else "rail"
+            if kind not in graphs:
+                graphs[kind] = load_graph(kind)
+            graph = graphs[kind]
             a, b = nodes[e["from_id"]], nodes[e["to_id"]]
             wps = [[float(v) for v in w] for w in e.get("derive", [])]
             via = derive_via(graph, a, wps, b)
