@@ -106,14 +106,17 @@ def crossover(repeat: int, cwd: Path) -> None:
         ti = _best(_sssp._paths, args, 3)
         tc = _best(compiled, args, 5)
         per_work.append(ti / work)
-        if warm_crossover is None and ti > tc:
+        if ti <= tc:  # the compiled kernels win from the size after the last one they lose
+            warm_crossover = None
+        elif warm_crossover is None:
             warm_crossover = work
         print(
             f"{side:>5}²   {side * side:>7} {len(args[1]):>7} {work:>9} {ti * 1e3:>9.2f} ms {tc * 1e3:>7.2f} ms"
             f" {ti / work * 1e6:>8.2f}"
         )
     c = statistics.median(per_work)
-    print(f"Warm, per call: the compiled kernels win from a work of about {warm_crossover or '> the largest'}")
+    since = f"a work of about {warm_crossover:,}" if warm_crossover else "none of these sizes"
+    print(f"Warm, per call (numba already loaded): the compiled kernels win from {since}")
     print(
         f"Cold, per process: interpreted work costs {c * 1e6:.2f} µs per unit, so the one-off load equals "
         f"{one_off / c:,.0f} units of work; INTERPRETED_WORK = {_sssp.INTERPRETED_WORK:,}"
