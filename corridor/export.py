@@ -56,7 +56,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, shape
 
 from . import __version__, _output, schema
-from ._errors import CorridorError
+from ._errors import CorridorError, OutputError
 from ._untrusted import csv_cell, markdown_text, one_line, terminal_text, web_url
 from .bottlenecks import RESULT_FIELDS
 from .geodata import DEFAULT_GEODATA
@@ -436,6 +436,7 @@ def export_gpkg(
         The file written.
     """
     import pyogrio
+    import pyogrio.errors
 
     path = Path(path)
     _check_target(path, analysis)
@@ -457,6 +458,15 @@ def export_gpkg(
     ]
 
     def write(tmp: Path) -> None:
+        try:
+            write_layers(tmp)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.DatabaseError) as exc:
+            # GDAL and SQLite report a full disk or a lost file as their own errors, not as OSError
+            raise OutputError(
+                f"{path}: cannot write the GeoPackage: {one_line(exc)} (fix: check the folder's free space and rights)"
+            ) from None
+
+    def write_layers(tmp: Path) -> None:
         previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
         try:

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.optimize
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from corridor.assignment import assign, build_problem, solve
@@ -214,8 +214,7 @@ def _arc_form_objective(problem) -> float:
 @given(net=networks())
 def test_random_networks_invariants(tmp_path_factory, net):
     nodes, edges, demand = net
-    if not edges or not demand:
-        return
+    assume(edges and demand)
     g = make_geodata(tmp_path_factory.mktemp("net"), nodes, edges)
     sc = scenario(demand)
     r = assign(g, sc)
@@ -247,8 +246,7 @@ def test_random_networks_invariants(tmp_path_factory, net):
 @given(net=networks())
 def test_single_od_throughput_equals_networkx_max_flow(tmp_path_factory, net):
     nodes, edges, demand = net
-    if not edges or not demand:
-        return
+    assume(edges and demand)
     o, d, _ = demand[0]
     g = make_geodata(tmp_path_factory.mktemp("net"), nodes, edges)
     r = assign(g, scenario([(o, d, 1000.0)], unserved_penalty={"freight": 1e5}))
@@ -261,8 +259,7 @@ def test_single_od_throughput_equals_networkx_max_flow(tmp_path_factory, net):
 @given(net=networks())
 def test_aon_equals_networkx_shortest_paths(tmp_path_factory, net):
     nodes, edges, demand = net
-    if not edges or not demand:
-        return
+    assume(edges and demand)
     g = make_geodata(tmp_path_factory.mktemp("net"), nodes, edges)
     r = assign(g, scenario(demand), method="aon")
     graph = build_network(g, scenario(demand))

@@ -6,7 +6,11 @@ import csv
 import dataclasses
 import json
 import math
+import resource
+import signal
 import sqlite3
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -332,65 +336,45 @@ def test_byte_identical_on_two_runs(run: Analysis, tmp_path: Path, fmt: str) -> 
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
-def _explode_after(n: int):
-    calls = {"n": 0}
-    real = ex._dumps
-
-    def dumps(obj):
-        calls["n"] += 1
-        if calls["n"] > n:
-            raise RuntimeError("disk on fire")
-        return real(obj)
-
-    return dumps
+_MAIN = "import sys; from corridor.cli import main; sys.exit(main())"
 
 
-@pytest.mark.parametrize("fmt", list(ex.FORMATS))
-def test_failed_write_leaves_old_file_and_no_temp(
-    run: Analysis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
-) -> None:
+def _export_with_file_size_limit(folder: Path, fmt: str, target: Path, limit: int) -> subprocess.CompletedProcess:
+    """``corridor export`` in a process that may write no file larger than ``limit`` bytes (RLIMIT_FSIZE): a
+    write past it fails with EFBIG, as a full disk or quota would, in the middle of the file."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-c", _MAIN, "export", "--format", fmt, "-o", str(target)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        preexec_fn=limited,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("fmt", "limit"), [("geojson", 200_000), ("gpkg", 200_000), ("csv", 20_000), ("md", 20_000)])
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, fmt: str, limit: int) -> None:
     target = tmp_path / f"x.{fmt}"
     outputs = [target, target.with_suffix(".png")] if fmt == "md" else [target]
     for p in outputs:
         p.write_bytes(b"old complete file\n")
-    if fmt == "geojson":
-        monkeypatch.setattr(ex, "_dumps", _explode_after(20))  # fails mid-file, after 19 features
-    elif fmt == "gpkg":
-
-        def styles(*args, **kwargs):
-            raise RuntimeError("disk on fire")
-
-        monkeypatch.setattr(ex, "_write_layer_styles", styles)  # the layers are written, the styles fail
-    elif fmt == "csv":
-        real = ex._csv_cell
-        calls = {"n": 0}
-
-        def cell(value):
-            calls["n"] += 1
-            if calls["n"] > 500:
-                raise RuntimeError("disk on fire")
-            return real(value)
-
-        monkeypatch.setattr(ex, "_csv_cell", cell)
-    else:
-        real_lines = ex._write_lines
-
-        def lines(tmp, chunks):
-            real_lines(tmp, chunks)
-            raise RuntimeError("disk on fire")  # the temp file is complete but never moved
-
-        monkeypatch.setattr(ex, "_write_lines", lines)
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        ex.export(run, fmt, target)
-    for p in outputs:
-        assert p.read_bytes() == b"old complete file\n" or (fmt == "md" and p.suffix == ".png")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in outputs)
+    done = _export_with_file_size_limit(tmp_path, fmt, target, limit)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    for p in outputs:  # every old file is whole: nothing half-written replaced it
+        assert p.read_bytes() == b"old complete file\n", p.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in outputs)  # no temp file left
 
 
-def test_new_file_appears_only_when_complete(run: Analysis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ex, "_dumps", _explode_after(3))
-    with pytest.raises(RuntimeError):
-        ex.export_geojson(run, tmp_path / "new.geojson")
+def test_new_file_appears_only_when_complete(tmp_path: Path) -> None:
+    done = _export_with_file_size_limit(tmp_path, "geojson", tmp_path / "new.geojson", 100_000)
+    assert done.returncode == 2, done.stderr
     assert list(tmp_path.iterdir()) == []
 
 

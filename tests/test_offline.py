@@ -146,6 +146,7 @@ def _chromium() -> str:
     return exe
 
 
+@pytest.mark.browser
 def test_browser_offline(offline_html: str, tmp_path: Path) -> None:
     exe = _chromium()
     from playwright.sync_api import sync_playwright
