@@ -301,7 +301,7 @@ def _criticality(args: argparse.Namespace) -> int:
     )
     for _, r in table.head(args.top).iterrows():
         alt = (
-            f"detour +{r['diff_time_days']:.1f} d, +{r['diff_cost']:.0f} USD/unit"
+            f"detour {r['diff_time_days']:+.1f} d, {r['diff_cost']:+.0f} USD/unit"
             if r["detour"]
             else (f"no detour: diverts to {one_line(r['diverted_to'])}" if r["diverted_to"] else "no alternative route")
             if r["alt_od"]
