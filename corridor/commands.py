@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -296,8 +297,8 @@ def _criticality(args: argparse.Namespace) -> int:
         f"({int(table['resolved'].sum())} of {len(table)} assets re-solved; the rest provably change nothing)"
     )
     print(
-        f"{'#':>3} {'asset':<46}{'lost':>9}{'+ other':>9} {'unit':<6}{'cost Δ MUSD/yr':>15}{'throughput Δ':>13}  "
-        "alternative"
+        f"{'#':>3} {'id':<34}{'lost':>9}{'+ other':>9} {'unit':<6}{'cost Δ MUSD/yr':>15}{'throughput Δ':>13}  "
+        "name — alternative"
     )
     for _, r in table.head(args.top).iterrows():
         alt = (
@@ -308,11 +309,19 @@ def _criticality(args: argparse.Namespace) -> int:
             else "-"
         )
         print(
-            f"{r['rank']:>3} {one_line(r['name'])[:45]:<46}{r['served_loss']:>9.2f}{r['background_loss']:>9.2f} "
+            f"{r['rank']:>3} {r['id']:<34}{r['served_loss']:>9.2f}{r['background_loss']:>9.2f} "
             f"{r['capacity_unit'] or '':<6}"
-            f"{r['cost_change_musd']:>15,.1f}{r['throughput_change']:>13.2f}  {alt}"
+            f"{r['cost_change_musd']:>15,.1f}{r['throughput_change']:>13.2f}  {one_line(r['name'])} — {alt}"
         )
     return 0
+
+
+def _quantity(text: str) -> tuple[float, str]:
+    """``10``, ``10 Mt/yr`` or ``10Mt`` → (10.0, unit or ""); argparse reports anything else in one line."""
+    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)\s*([A-Za-z/]*)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount (e.g. 10 or '10 Mt/yr')")
+    return float(match.group(1)), match.group(2)
 
 
 @command(
@@ -325,7 +334,10 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
         "--scenario", default="baseline-2024", help="scenario whose demand pattern is scaled (default: baseline-2024)"
     )
     p.add_argument(
-        "--target", type=float, required=True, help="total demand to carry, in the commodity's unit (e.g. 10 Mt/yr)"
+        "--target",
+        type=_quantity,
+        required=True,
+        help="total demand to carry, in the commodity's unit: a number, or with its unit (e.g. 10 or '10 Mt/yr')",
     )
     p.add_argument("--commodity", default="freight", help="freight, oil, gas, electricity or data (default: freight)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -340,7 +352,13 @@ def _plan(args: argparse.Namespace) -> int:
 
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
-    plan = plan_expansion(data, sc, target=args.target, commodity=args.commodity)
+    target, unit = args.target
+    wanted = schema.commodity_units().get(args.commodity)
+    if unit and wanted and unit.replace("/yr", "") != wanted.replace("/yr", ""):
+        raise ArgumentError(
+            f"the target is in {unit} but {args.commodity} is counted in {wanted} (fix: --target '10 {wanted}')"
+        )
+    plan = plan_expansion(data, sc, target=target, commodity=args.commodity)
     if args.json:
         doc = {
             "scenario": plan.scenario,
@@ -361,10 +379,9 @@ def _plan(args: argparse.Namespace) -> int:
     )
     for _, r in plan.expansions.iterrows():
         print(
-            f"  + {r['added']:8.2f} {r['capacity_unit']:<6} {one_line(r['name'])[:44]:<45} "
-            f"{r['capacity_before']:.2f} → "
-            f"{r['capacity_after']:.2f}  {r['cost_musd']:>8,.0f} MUSD  util {r['utilization_after']:.0%}"
-            f"  ({r['cost_basis']})"
+            f"  + {r['added']:8.2f} {r['capacity_unit']:<6} {r['id']:<34} {r['capacity_before']:.2f} → "
+            f"{r['capacity_after']:.2f}  {r['cost_musd']:>8,.0f} MUSD  util {r['utilization_after']:.0%}  "
+            f"{one_line(r['name'])} ({r['cost_basis']})"
         )
     if len(plan.planned_in_use):
         print("Assets already planned by then that the plan uses:")

@@ -270,8 +270,8 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
     lines += ["", f"Bottlenecks ({len(bottlenecks)} flagged; worst {min(top, len(bottlenecks))} shown)"]
     if bottlenecks:
         lines.append(
-            f"{'#':>3} {'asset':<44}{'corridor + other / capacity':>32}{'util':>6}  {'severity':<14}"
-            f"{'shadow price':>20}{'relief':>13}"
+            f"{'#':>3} {'id':<34}{'corridor + other / capacity':>32}{'util':>6}  {'severity':<14}"
+            f"{'shadow price':>20}{'relief':>14}  name"
         )
         for i, b in enumerate(bottlenecks[:top], 1):
             fc = f"{b['flow']:.2f} + {b['background'] or 0:.2f} / {b['capacity']:.2f} {b['capacity_unit']}"
@@ -279,7 +279,8 @@ def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
             price = f"{b['shadow_price']:,.1f} {b['shadow_price_unit'] or ''}" if b["shadow_price"] else "0"
             relief = f"{b['relief_musd_per_year']:,.1f} MUSD/yr" if b["relief_musd_per_year"] else "-"
             lines.append(
-                f"{i:>3} {one_line(b['name'])[:43]:<44}{fc:>32}{util:>6}  {b['severity']:<14}{price:>20}{relief:>13}"
+                f"{i:>3} {b['id']:<34}{fc:>32}{util:>6}  {b['severity']:<14}{price:>20}{relief:>14}  "
+                f"{one_line(b['name'])}"
             )
     else:
         lines.append("  none: every asset is below the threshold")
