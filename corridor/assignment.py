@@ -18,6 +18,7 @@ stopping once the origin's destinations are settled), from each distinct origin 
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -38,6 +39,7 @@ from .scenario import Scenario
 __all__ = ["METHODS", "Assignment", "assign", "solve"]
 
 METHODS = ("aon", "system-optimal", "equilibrium")
+_log = logging.getLogger(__name__)
 _EPS = 1e-9
 
 
@@ -797,7 +799,19 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     check_demand_nodes(graph, geodata, scenario)
     arcs = arcs_from_graph(graph)
     problem, rows = build_problem(arcs, graph, scenario)
+    started = time.perf_counter()
     sol = solve(problem, method=method, value_of_time=scenario.parameter("value_of_time"))
+    _log.info(
+        "%s (%d): %s on %d arcs and %d demand rows: %s after %d iterations, %.2f s",
+        scenario.name,
+        scenario.year,
+        method,
+        arcs.n_arcs,
+        len(problem.demand),
+        sol.status,
+        len(sol.log),
+        time.perf_counter() - started,
+    )
     od = _od_table(problem, rows, sol, arcs)
     background_flow = None
     arc_flow = sol.arc_flow

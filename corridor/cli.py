@@ -14,6 +14,7 @@ from . import __version__
 from ._errors import CorridorError, ValidationErrors, printable
 
 EXIT_BAD_INPUT = 2
+_StderrHandler: type | None = None  # made on first use (logging is not imported for --help)
 
 Handler = Callable[[argparse.Namespace], int]
 _COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
@@ -59,6 +60,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         action=_PrintDataPath,
         help="print the folder of the bundled geodata (nodes, edges, basemap, scenarios, sources) and exit",
     )
+    _chatter(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, example, add_args, _) in _COMMANDS.items():
         p = sub.add_parser(
@@ -77,8 +79,49 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             metavar="DIR",
             help="folder (or .gpkg) with the nodes and edges to use (default: the bundled geodata/)",
         )
+        _chatter(p, default=argparse.SUPPRESS)  # also after the command: `corridor analyze -v`
         add_args(p)
     return parser
+
+
+def _stderr_handler_class() -> type:
+    import logging
+
+    class StderrHandler(logging.StreamHandler):
+        """Writes to the ``sys.stderr`` of the moment (the terminal-safe wrapper of each run), not the first one."""
+
+        @property  # type: ignore[override]
+        def stream(self) -> TextIO:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: TextIO) -> None:
+            pass
+
+    return StderrHandler
+
+
+def _chatter(p: argparse.ArgumentParser, *, default: object) -> None:
+    p.add_argument("-v", "--verbose", action="count", default=default, help="say more on stderr (-vv: debug)")
+    p.add_argument("-q", "--quiet", action="store_true", default=default, help="only errors on stderr, no progress")
+
+
+def _logging(verbose: int | None, quiet: bool | None) -> None:
+    """Library messages (``logging``, logger ``corridor``) go to stderr as ``corridor: …`` lines."""
+    import logging
+
+    global _StderrHandler
+    if _StderrHandler is None:
+        _StderrHandler = _stderr_handler_class()
+
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose or 0, 2)]
+    logger = logging.getLogger("corridor")
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("corridor: %(message)s"))
+        logger.addHandler(handler)
+    logger.propagate = False
 
 
 class _TerminalSafe:
@@ -96,6 +139,11 @@ class _TerminalSafe:
 
         self._stream.write(terminal_text(text))
         return len(text)
+
+    @property
+    def raw(self) -> TextIO:
+        """The stream itself, for the program's own control characters (a progress bar's carriage return)."""
+        return self._stream
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -151,6 +199,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser(argv).parse_args(argv)
+    _logging(args.verbose, args.quiet)
     try:
         return _COMMANDS[args.command][3](args)
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly

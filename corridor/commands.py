@@ -288,7 +288,7 @@ def _criticality(args: argparse.Namespace) -> int:
     _at_least(args.jobs, "--jobs", 1)
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
-    table = criticality(data, sc, jobs=args.jobs, progress=not args.json)
+    table = criticality(data, sc, jobs=args.jobs, progress=not (args.json or args.quiet))
     if args.json:
         print(table.to_json(orient="records", indent=1, force_ascii=False))
         return 0

@@ -50,13 +50,14 @@ def _candidates(arcs: Arcs) -> dict[str, np.ndarray]:
 
 
 def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
+    stream = getattr(sys.stderr, "raw", sys.stderr)  # our own carriage returns pass the CLI's filter
+    if stream.isatty():
         width = 30
         filled = width * done // max(total, 1)
         print(
             f"\rN-1 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
             end="" if done < total else "\n",
-            file=sys.stderr,
+            file=stream,
             flush=True,
         )
 

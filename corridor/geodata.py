@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import math
 import os
 import re
@@ -64,6 +65,7 @@ COUNTRY_TOLERANCE_KM = 25.0
 YEARS = (1850, 2100)
 
 _GEOD = Geod(ellps="WGS84")
+_log = logging.getLogger(__name__)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # a URI scheme other than http(s) or doi, e.g. javascript:, data:, vbscript:, file:
 _NOT_WEB = re.compile(r"^\s*(?!(?:https?|doi):)[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
@@ -347,6 +349,7 @@ def load_geodata(path: str | os.PathLike[str] | None = None, *, strict: bool = T
     nodes, edges = _read_layers(folder, problems)
     _validate(nodes, edges, problems, basemap_dir=folder if folder.is_dir() else folder.parent)
     problems.raise_if_any()
+    _log.info("read %d nodes and %d edges from %s", len(nodes), len(edges), folder)
     return Geodata(_coerce(nodes, "nodes"), _coerce(edges, "edges"), folder, tuple(problems.warnings))
 
 
