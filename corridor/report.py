@@ -156,6 +156,16 @@ def _items(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _od_item(r: pd.Series) -> dict[str, Any]:
+    return {
+        "origin": r["origin"],
+        "destination": r["destination"],
+        "commodity": r["commodity"],
+        "demand": _clean(r["demand"]),
+        "served": _clean(r["served"]),
+    }
+
+
 def result_document(
     geodata: Geodata, result: Assignment, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame
 ) -> dict[str, Any]:
@@ -166,11 +176,7 @@ def result_document(
     }
     od = [
         {
-            "origin": r["origin"],
-            "destination": r["destination"],
-            "commodity": r["commodity"],
-            "demand": _clean(r["demand"]),
-            "served": _clean(r["served"]),
+            **_od_item(r),
             "unserved": _clean(r["unserved"]),
             "reachable": bool(r["reachable"]),
             "time_days": _clean(r["time_days"]),
@@ -181,17 +187,8 @@ def result_document(
         }
         for _, r in result.od.iterrows()
     ]
-    background_od = [
-        {
-            "origin": r["origin"],
-            "destination": r["destination"],
-            "commodity": r["commodity"],
-            "demand": _clean(r["demand"]),
-            "served": _clean(r["served"]),
-            "route": list(r["route"]),
-        }
-        for _, r in (result.background_od if result.background_od is not None else pd.DataFrame()).iterrows()
-    ]
+    others = result.background_od if result.background_od is not None else pd.DataFrame()
+    background_od = [{**_od_item(r), "route": list(r["route"])} for _, r in others.iterrows()]
     schedules = []
     if result.schedules is not None:
         for _, r in result.schedules.iterrows():

@@ -662,26 +662,36 @@ def _parse_alternatives(entries: list[dict[str, Any]], where: str) -> tuple[Alte
 def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
     nodes, edges = geodata.nodes, geodata.edges
     ids = set(nodes.index) | set(edges.index)
+    node_ids = set(nodes.index)
+    units = schema.commodity_units()
 
     def known(ref: str, entry: str, field_name: str, pool: set[str]) -> None:
         if ref not in pool:
             hint = did_you_mean(ref, pool, "use the id of a node or edge in the geodata")
             raise ScenarioError(f"unknown id '{ref}'", file=where, feature=entry, field=field_name, fix=hint)
 
-    units = schema.commodity_units()
-    carried = {c for cs in edges["commodities"] for c in cs.split(";")}
-    for i, d in enumerate(s.demand):
-        entry = f"demand #{i + 1}"
-        known(d.origin, entry, "origin", set(nodes.index))
-        known(d.destination, entry, "destination", set(nodes.index))
-        if d.commodity not in units:
+    def commodity(name: str, entry: str) -> None:
+        if name not in units:
             raise ScenarioError(
-                f"unknown commodity '{d.commodity}'",
+                f"unknown commodity '{name}'",
                 file=where,
                 feature=entry,
                 field="commodity",
                 fix=f"use one of {', '.join(units)}",
             )
+
+    def flow(origin: str, destination: str, name: str, entry: str, *, distinct: bool = True) -> None:
+        """An origin-destination entry: known nodes, a known commodity, two different ends."""
+        known(origin, entry, "origin", node_ids)
+        known(destination, entry, "destination", node_ids)
+        commodity(name, entry)
+        if distinct and origin == destination:
+            raise ScenarioError("origin equals destination", file=where, feature=entry, fix="give two different nodes")
+
+    carried = {c for cs in edges["commodities"] for c in cs.split(";")}
+    for i, d in enumerate(s.demand):
+        entry = f"demand #{i + 1}"
+        flow(d.origin, d.destination, d.commodity, entry, distinct=False)
         if d.commodity not in carried:
             raise ScenarioError(
                 f"no edge carries '{d.commodity}'",
@@ -693,59 +703,31 @@ def _check_against(s: Scenario, geodata: Geodata, where: str) -> None:
         if d.origin == d.destination:
             raise ScenarioError("origin equals destination", file=where, feature=entry, fix="give two different nodes")
     for i, d in enumerate(s.schedules):
-        known(d.origin, f"schedule #{i + 1}", "origin", set(nodes.index))
-        known(d.destination, f"schedule #{i + 1}", "destination", set(nodes.index))
-        if d.commodity not in units:
-            raise ScenarioError(
-                f"unknown commodity '{d.commodity}'",
-                file=where,
-                feature=f"schedule #{i + 1}",
-                field="commodity",
-                fix=f"use one of {', '.join(units)}",
-            )
+        flow(d.origin, d.destination, d.commodity, f"schedule #{i + 1}", distinct=False)
     for i, b in enumerate(s.background):
         entry = f"background #{i + 1}"
-        if b.is_preload:
-            known(b.id, entry, "id", ids)
-            capacity = (nodes if b.id in nodes.index else edges).at[b.id, "capacity"]
-            if pd.isna(capacity):
-                raise ScenarioError(
-                    f"'{b.id}' has no capacity for the load to take up",
-                    file=where,
-                    feature=entry,
-                    field="id",
-                    fix="put the load on an asset with a capacity",
-                )
-            if b.id in nodes.index and b.direction != "both":
-                raise ScenarioError(
-                    "a node has no direction", file=where, feature=entry, field="direction", fix="leave direction out"
-                )
+        if not b.is_preload:
+            flow(b.origin, b.destination, b.commodity, entry)
             continue
-        known(b.origin, entry, "origin", set(nodes.index))
-        known(b.destination, entry, "destination", set(nodes.index))
-        if b.commodity not in units:
+        known(b.id, entry, "id", ids)
+        if pd.isna((nodes if b.id in nodes.index else edges).at[b.id, "capacity"]):
             raise ScenarioError(
-                f"unknown commodity '{b.commodity}'",
+                f"'{b.id}' has no capacity for the load to take up",
                 file=where,
                 feature=entry,
-                field="commodity",
-                fix=f"use one of {', '.join(units)}",
+                field="id",
+                fix="put the load on an asset with a capacity",
             )
-        if b.origin == b.destination:
-            raise ScenarioError("origin equals destination", file=where, feature=entry, fix="give two different nodes")
+        if b.id in nodes.index and b.direction != "both":
+            raise ScenarioError(
+                "a node has no direction", file=where, feature=entry, field="direction", fix="leave direction out"
+            )
     for i, a in enumerate(s.alternatives):
         entry = f"alternative #{i + 1}"
-        if a.commodity not in units:
-            raise ScenarioError(
-                f"unknown commodity '{a.commodity}'",
-                file=where,
-                feature=entry,
-                field="commodity",
-                fix=f"use one of {', '.join(units)}",
-            )
+        commodity(a.commodity, entry)
         for key, refs in (("origins", a.origins), ("destinations", a.destinations)):
             for ref in refs:
-                known(ref, entry, key, set(nodes.index))
+                known(ref, entry, key, node_ids)
     for ref in s.capacity:
         known(ref, f"capacity '{ref}'", "id", ids)
     for ref in s.outages:
