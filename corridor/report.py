@@ -131,28 +131,13 @@ def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.Dat
 
 
 def _items(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """One JSON item per node or edge: :data:`_ITEM_FIELDS` first, then where it stands and its source."""
+    columns = {"id": None, "capacity": "capacity_effective"}  # the id is the index; capacity the effective one
+    extra = ("active", "flow_forward", "flow_reverse", "reason", "source_url", "source_year")
     out = []
     for fid, r in gdf.sort_index().iterrows():
-        item = {
-            k: _clean(r[k])
-            for k in (
-                "name",
-                "flow",
-                "background",
-                "capacity_unit",
-                "utilization",
-                "bottleneck",
-                "severity",
-                "shadow_price",
-                "shadow_price_unit",
-                "relief_musd_per_year",
-            )
-        }
-        item = {"id": fid, **item, "capacity": _clean(r["capacity_effective"])}
-        item.update(
-            {k: _clean(r[k]) for k in ("active", "flow_forward", "flow_reverse", "reason", "source_url", "source_year")}
-        )
-        out.append({k: item[k] for k in (*_ITEM_FIELDS, *(k for k in item if k not in _ITEM_FIELDS))})
+        item = {k: fid if k == "id" else _clean(r[columns.get(k) or k]) for k in _ITEM_FIELDS}
+        out.append(item | {k: _clean(r[k]) for k in extra})
     return out
 
 
