@@ -2,9 +2,10 @@
 exit 0, or in exit 2 with one ``corridor: error:`` line (``validate``: one per problem and a count), within a
 time limit, never with a traceback and never writing a file (issue #17).
 
-Each example copies the bundled geodata, sets one field of one random feature (or one value of one line of a
-scenario) to a hostile value — negative, NaN, huge, of the wrong type, empty, NUL, a lone surrogate, an
-unknown or a duplicated id — and runs both commands in-process through :func:`corridor.cli.main`.
+Each example copies the bundled geodata and sets one field of one random feature, or one value of one line of
+a scenario, to a hostile value — negative, NaN, huge, of the wrong type, empty, NUL, a lone surrogate, an unknown
+or a duplicated id — or appends one hostile entry to the scenario, and runs both commands in-process through
+:func:`corridor.cli.main`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,27 @@ hostile_values = st.one_of(
     hostile_text,
     st.sampled_from([None, True, False, [], {}, [1, 2], {"a": 1}, [[0, 0]]]),
 )
+#: Whole entries appended to the scenario (each once broke a promise; see tests/test_bad_input.py).
+hostile_entries = st.sampled_from(
+    [
+        '[[derate]]\nid = 123\nfactor = 0.5\nreason = "x"',
+        '[[capacity]]\nid = "sea-aktau-alat"\ncapacity = 0\nsource_url = "x"',
+        '[[capacity]]\nid = "poti-port"\ncapacity = 1e308\nsource_url = "x"',
+        '[[outage]]\nid = "poti-port"',
+        '[[outage]]\nid = "no-such-asset"',
+        '[[demand]]\norigin = "poti-port"\ndestination = "poti-port"\ncommodity = "freight"\namount = 1.0',
+        '[[demand]]\norigin = "alashankou"\ndestination = "poti-port"\ncommodity = "oil"\namount = 1.0',
+        '[[schedule]]\norigin = "alashankou"\ndestination = "poti-port"\ndays = [10, 1]\ncommodity = "steel"',
+        '[[derate]]\nkind = "port"\nfactor = 1e-300',
+        '[[derate]]\nmode = "sea"\nfactor = 0',
+        'extends = "baseline-2024"',
+        "[parameters]\nvalue_of_time = { freight = -100.0 }",
+        "[parameters]\nunserved_penalty = { freight = 0.0 }",
+        "[parameters]\nbottleneck_threshold = nan",
+        "[[demand]]\n[[demand]]",
+        "[unknown]\nx = 1",
+    ]
+)
 hostile_toml = st.sampled_from(
     [
         "-1",
@@ -84,8 +106,11 @@ def _field_names(layer: str) -> list[str]:
 
 @st.composite
 def mutations(draw: st.DrawFn) -> tuple[str, Any, Any, Any]:
-    """(target, where, field, value): one feature's field of nodes/edges, or one scenario line."""
-    target = draw(st.sampled_from(["nodes", "edges", "scenario"]))
+    """(target, where, field, value): one feature's field of nodes/edges, one scenario line, or an entry appended
+    to the scenario."""
+    target = draw(st.sampled_from(["nodes", "edges", "scenario", "entry"]))
+    if target == "entry":
+        return target, None, None, draw(hostile_entries)
     if target == "scenario":
         line = draw(st.sampled_from(_SCENARIO_VALUES))
         return target, line, None, draw(hostile_toml)
@@ -98,6 +123,9 @@ def _apply(folder: Path, mutation: tuple[str, Any, Any, Any]) -> Path:
     """Write the mutated copy; return the scenario file to analyse."""
     target, where, field, value = mutation
     scenario = folder / "scenarios" / "baseline-2024.toml"
+    if target == "entry":
+        scenario.write_text(_SCENARIO + "\n" + value + "\n", encoding="utf-8")
+        return scenario
     if target == "scenario":
         lines = _SCENARIO.splitlines()
         key = lines[where].split("=", 1)[0]
