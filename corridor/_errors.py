@@ -68,7 +68,14 @@ class OutputError(CorridorError):
 
 
 class SolverError(CorridorError):
-    """The solver did not reach an optimum (e.g. an unbounded or infeasible LP): no answer to report."""
+    """The solver did not reach an optimum (e.g. an unbounded or infeasible LP): no answer to report.
+
+    ``status`` is the solver's own word for how it ended (e.g. ``"Unbounded"``), where known.
+    """
+
+    def __init__(self, message: str, *, status: str = "") -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class ValidationError(CorridorError):

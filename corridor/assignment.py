@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._errors import ArgumentError, ScenarioError
+from ._errors import ArgumentError, ScenarioError, SolverError
 from .geodata import Geodata
 from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, check_demand_nodes, in_node, out_node
 from .scenario import Scenario
@@ -118,7 +118,7 @@ class _Router:
         if bad.any():  # a negative cost would make Dijkstra walk a cycle: refuse it by name
             a = int(sel[np.flatnonzero(bad)[0]])
             raise ArgumentError(
-                f"route cost {float(weight[a]):g} of '{arcs.element[a]}' is negative or not a number "
+                f"route cost {float(weight[a]):g} of '{arcs.element[a]}' is not a finite number >= 0 "
                 "(check the scenario's value_of_time and the asset's length_km, time_h and tariff_usd)"
             )
         order = np.lexsort((w, arcs.head[sel], arcs.tail[sel]))
@@ -434,9 +434,12 @@ class MasterLP:
         for iteration in range(1, max_iterations + 1):
             h.run()
             model_status = h.modelStatusToString(h.getModelStatus())
-            if model_status != "Optimal":
-                status = model_status
-                break
+            if model_status != "Optimal":  # the master is always feasible and bounded: numbers out of range
+                raise SolverError(
+                    f"the LP solver ended '{model_status}', not optimal: no flows to report (fix: look for extreme "
+                    "values in the demand amounts, capacities, tariffs and times)",
+                    status=model_status,
+                )
             sol = h.getSolution()
             x = np.asarray(sol.col_value)
             load = self._load(x)

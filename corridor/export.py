@@ -1240,7 +1240,11 @@ def export(analysis: Analysis, fmt: str, path: str | os.PathLike[str], **options
         "csv": export_csv,
         "md": export_markdown,
     }
-    if fmt not in writers:
-        raise CorridorError(f"unknown export format '{fmt}' (fix: use one of {', '.join(FORMATS)})")
+    from . import _validate
+    from .pipeline import Analysis
+
+    _validate.instance(analysis, Analysis, "analysis", "an Analysis (from corridor.analyze)")
+    if not isinstance(fmt, str) or fmt not in writers:
+        raise CorridorError(f"unknown export format {fmt!r} (fix: use one of {', '.join(FORMATS)})")
     _output.check_output(path)  # a str or os.PathLike naming a writable place (ArgumentError otherwise)
     return writers[fmt](analysis, path, **options)

@@ -377,6 +377,14 @@ def validate(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, strict: bool =
     return problems.errors
 
 
+def _finite(value: Any) -> bool:
+    """A real number that is finite as a float (an integer beyond any float is not)."""
+    try:
+        return math.isfinite(float(value))
+    except (OverflowError, TypeError, ValueError):
+        return False
+
+
 def _missing(value: Any) -> bool:
     if value is None or value is pd.NA:
         return True
@@ -463,7 +471,7 @@ def _check_weights(edges: gpd.GeoDataFrame, problems: _Problems) -> None:
     source = edges.attrs.get("source", "edges.geojson")
     for v, length in zip(edges.get("id", []), edges.get("length_km", [None] * len(edges)), strict=True):
         if isinstance(length, int | float | np.integer | np.floating) and not isinstance(length, bool):
-            if math.isfinite(float(length)) and length < 0:
+            if _finite(length) and length < 0:
                 problems.add(
                     FieldError(
                         f"{length} is negative",
@@ -529,7 +537,7 @@ def _check_value(f: schema.Field, value: Any, record: dict[str, Any], bad: Any) 
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
             bad(f"'{value}' is not a number", f.name, f"write {f.name} as a JSON number")
             return
-        if not math.isfinite(float(value)):
+        if not _finite(value):
             bad("value is not finite", f.name, "write a finite number")
             return
         if f.type == "int" and float(value) != int(value):
@@ -652,7 +660,9 @@ def _check_countries(nodes: gpd.GeoDataFrame, ids: list[str], problems: _Problem
     outlines = basemap.set_index("iso_a3").geometry
     source = nodes.attrs.get("source", "nodes.geojson")
     for fid, country, geom in zip(ids, nodes.get("country", []), nodes.geometry, strict=True):
-        if geom is None or geom.is_empty or geom.geom_type != "Point" or country not in outlines.index:
+        if not isinstance(country, str) or country not in outlines.index:  # a wrong type is a field error
+            continue
+        if geom is None or geom.is_empty or geom.geom_type != "Point":
             continue
         if abs(geom.x) > 180 or abs(geom.y) > 90:
             continue
@@ -713,7 +723,7 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
                             )
                         )
         length = rec.get("length_km")
-        if ok_geom and isinstance(length, int | float) and not isinstance(length, bool) and math.isfinite(length):
+        if ok_geom and isinstance(length, int | float) and not isinstance(length, bool) and _finite(length):
             xy = shapely.get_coordinates(geom)
             if (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all():
                 actual = geodesic_length_km(geom)
@@ -783,7 +793,7 @@ def _check_ranges(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: _P
 
     def num(v: Any) -> float | None:
         ok = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-        return float(v) if ok and math.isfinite(float(v)) else None
+        return float(v) if ok and _finite(v) else None
 
     for layer, gdf in (("nodes", nodes), ("edges", edges)):
         source = gdf.attrs.get("source", f"{layer}.geojson")
@@ -866,8 +876,8 @@ def _coerce(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         if f.name not in out:
             out[f.name] = None
         col = out[f.name]
-        if f.type == "float":
-            out[f.name] = pd.to_numeric(col, errors="raise").astype(float)
+        if f.type == "float":  # empty or blank text counts as missing (as in validation): NaN
+            out[f.name] = pd.to_numeric(col.map(lambda v: None if _missing(v) else v), errors="raise").astype(float)
         elif f.type == "int":
             out[f.name] = pd.array([None if _missing(v) else int(v) for v in col], dtype="Int64")
         elif f.type == "bool":

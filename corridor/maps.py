@@ -719,8 +719,13 @@ def write_map(
     Path
         ``path``.
     """
+    from . import _validate
     from ._output import atomic_write, check_output
+    from .pipeline import Analysis
 
+    _validate.instance(analysis, Analysis, "analysis", "an Analysis (from corridor.analyze)")
+    if compare is not None:
+        _validate.instance(compare, Analysis, "compare", "an Analysis (from corridor.analyze) or None")
     out = check_output(path, geodata=analysis.geodata.path)  # before the work: fail fast
     page = render_offline(make_map(analysis, compare=compare, tiles=tiles)).encode("utf-8")
 

@@ -116,11 +116,16 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
             unit_cost.append(modes["transfer"].expansion_cost_musd)
             basis.append("assumption: node default (the 'transfer' mode's, modes.csv)")
     master = MasterLP(lp, expansion=Expansion(group=group, cost=np.array(unit_cost)))
-    sol = master.solve()
-    if sol.status != "Optimal":  # no optimum, no plan: never report one as if it were
+    try:
+        sol = master.solve()
+        status = sol.status
+    except SolverError as exc:
+        status = exc.status or "failed"
+    if status != "Optimal":  # no optimum, no plan: never report one as if it were
         raise SolverError(
-            f"the expansion LP for a target of {target:g} {commodity} ended '{sol.status}', not optimal: no plan to "
-            "report (fix: ask for a smaller target, or check the scenario's demand and the assets' costs)"
+            f"the expansion LP for a target of {target:g} {commodity} ended '{status}', not optimal: no plan to "
+            "report (fix: ask for a smaller target, or check the scenario's demand and the assets' costs)",
+            status=status,
         )
     added = sol.expansion if sol.expansion is not None else np.zeros(len(elements))
     flow = sol.arc_flow.sum(axis=0)

@@ -313,20 +313,37 @@ def _load(name: str | os.PathLike[str], geodata: Geodata, chain: tuple[Path, ...
     return scenario
 
 
+#: The largest number a scenario may give (amounts, capacities, penalties, days): far above any real figure, and
+#: small enough for the LP's arithmetic (a demand of 1e308 overflows it).
+MAX_NUMBER = 1e9
+
+
 def _number(
-    value: Any, where: str, entry: str, field_name: str, *, minimum: float = 0.0, strict: bool = False
+    value: Any,
+    where: str,
+    entry: str,
+    field_name: str,
+    *,
+    minimum: float = 0.0,
+    strict: bool = False,
+    maximum: float = MAX_NUMBER,
 ) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < minimum or (strict and value == minimum):
+    x = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            x = float(value)
+        except OverflowError:  # an integer beyond any float
+            x = math.inf
+    if not (math.isfinite(x) and minimum <= x <= maximum) or (strict and x == minimum):
         rel = ">" if strict else ">="
         raise ScenarioError(
-            f"'{value}' is not a number {rel} {minimum:g}",
+            f"'{value}' is not a number {rel} {minimum:g} and <= {maximum:g}",
             file=where,
             feature=entry,
             field=field_name,
             fix="give a valid amount",
         )
-    return float(value)
+    return x
 
 
 def _entries(doc: dict[str, Any], section: str, where: str) -> list[dict[str, Any]]:

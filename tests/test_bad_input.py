@@ -128,6 +128,37 @@ def test_negative_length_on_a_short_edge_is_refused_not_looped_on(
     _error(["analyze", "--geodata", str(data)], capsys, "length_km")
 
 
+def test_an_integer_beyond_any_float_is_not_finite(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by tests/test_fuzz.py: math.isfinite(10**400) raises OverflowError."""
+    text = (data / "edges.geojson").read_text(encoding="utf-8")
+    text = text.replace('"capacity":', '"capacity":1' + "0" * 400 + ',"x":', 1)
+    (data / "edges.geojson").write_text(text, encoding="utf-8")
+    _error(["validate", "--geodata", str(data)], capsys, "field 'capacity'", "not finite")
+
+
+def test_a_list_where_a_country_code_belongs_is_a_field_error(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by tests/test_fuzz.py: the country check looked the list up in the basemap (unhashable)."""
+    nodes = _features(data, "nodes")
+    _props(nodes, "poti-port")["country"] = []
+    _save(data, "nodes", nodes)
+    _error(["validate", "--geodata", str(data)], capsys, "feature 'poti-port'", "field 'country'", "is not text")
+
+
+def test_blank_text_in_an_optional_number_is_missing_not_a_crash(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by tests/test_fuzz.py: validation read " " as missing, the typing step then failed on it."""
+    edges = _features(data, "edges")
+    first = edges["features"][0]["properties"]
+    first["published_length_km"] = " "
+    first["time_h"] = ""
+    _save(data, "edges", edges)
+    code, out, err = _run(["analyze", "--geodata", str(data), "--json"], capsys)
+    assert code == 0, err
+    edge = next(e for e in json.loads(out)["edges"] if e["id"] == first["id"])
+    assert edge["flow"] >= 0
+
+
 def _cli(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``corridor ARGV`` in a subprocess (with a time limit: a regression must fail, not hang the suite)."""
     code = "import sys; from corridor.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -201,6 +232,25 @@ def test_entries_of_the_wrong_type_are_scenario_errors(
     text = entry if entry.startswith("name =") else BASELINE + "\n" + entry + "\n"
     path = _scenario(tmp_path, "bad", text)
     _error(["analyze", "--scenario", str(path)], capsys, needle)
+
+
+@pytest.mark.parametrize("amount", ["1e308", "1e10", "123456789012345678901234567890123456789" * 11])
+def test_huge_demand_is_a_scenario_error(tmp_path: Path, amount: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by tests/test_fuzz.py: a demand of 1e308 made the LP fail and the flows crash."""
+    text = BASELINE.replace("amount = ", f"amount = {amount} # ", 1)
+    path = _scenario(tmp_path, "huge", text)
+    _error(["analyze", "--scenario", str(path)], capsys, "demand #1", "field 'amount'", "<= 1e+09")
+
+
+def test_a_failed_lp_is_a_solver_error_not_a_crash(bundled: corridor.Geodata) -> None:
+    """Past the scenario checks (a Scenario built in Python), the LP's own failure is one clear error."""
+    from corridor._errors import SolverError
+    from corridor.scenario import Demand
+
+    sc = corridor.load_scenario("baseline-2024", bundled)
+    huge = Scenario(**{**sc.__dict__, "demand": (Demand("alashankou", "poti-port", "freight", 1e308),)})
+    with pytest.raises(SolverError, match="not optimal: no flows to report"):
+        corridor.assign(bundled, huge)
 
 
 def test_extends_in_a_circle_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -312,6 +362,12 @@ def test_export_and_map_check_their_path_argument(tmp_path: Path) -> None:
     for call in (lambda: export(run, "csv", None), lambda: write_map(run, None)):
         with pytest.raises(ArgumentTypeError, match=r"output path must be a str or os\.PathLike, not NoneType"):
             call()
+    for call in (lambda: export(None, "csv", tmp_path / "x.csv"), lambda: write_map("run", tmp_path / "x.html")):
+        with pytest.raises(ArgumentTypeError, match=r"analysis must be an Analysis \(from corridor\.analyze\)"):
+            call()
+    with pytest.raises(CorridorError, match="unknown export format"):
+        export(run, ["csv"], tmp_path / "x.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["geodata"]
 
 
 def test_shortest_paths_never_loop_on_a_negative_cycle(bundled: corridor.Geodata) -> None:
@@ -333,7 +389,7 @@ def test_shortest_paths_never_loop_on_a_negative_cycle(bundled: corridor.Geodata
     # a scenario built in Python, past load_scenario's checks, with a negative value of time
     sc = corridor.load_scenario("baseline-2024", bundled)
     bad = Scenario(**{**sc.__dict__, "parameters": {"value_of_time": {"freight": -100.0}}})
-    with pytest.raises(ArgumentError, match=r"route cost .* is negative"):
+    with pytest.raises(ArgumentError, match=r"route cost -[0-9.e+]+ of .* is not a finite number >= 0"):
         corridor.assign(bundled, bad)
 
 
