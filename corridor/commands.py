@@ -28,7 +28,7 @@ def load_geodata(path: Path | None, *, strict: bool = True) -> Geodata:
 def _at_least(value: int, flag: str, minimum: int) -> int:
     """A count given on the command line: refuse e.g. ``--top -1`` instead of printing "worst -1 shown"."""
     if value < minimum:
-        raise ArgumentError(f"{flag} {value} is below {minimum} (fix: give {flag} {max(minimum, 10)} or another count)")
+        raise ArgumentError(f"{flag} {value} is below {minimum} (fix: give a count of {minimum} or more)")
     return value
 
 
