@@ -4,7 +4,8 @@ The pipeline runs one way: geodata → network → assignment → bottlenecks �
 
     import corridor
     run = corridor.analyze("target-2030")            # load, assign, flag bottlenecks
-    run.edges.sort_values("shadow_price").tail()     # GeoDataFrame with the results
+    run.bottlenecks                                  # the flagged assets, worst first
+    run.map()                                        # the interactive map, inline in a notebook
 """
 
 __version__ = "0.1.0"
@@ -16,7 +17,11 @@ from typing import TYPE_CHECKING
 #: Public name → the module that defines it. Imported on first use (PEP 562), so that
 #: ``import corridor`` and ``corridor --help`` load neither geopandas nor numba nor folium.
 _LAZY = {
+    "ArgumentError": "._errors",
+    "ArgumentTypeError": "._errors",
     "CorridorError": "._errors",
+    "OutputError": "._errors",
+    "SolverError": "._errors",
     "ScenarioError": "._errors",
     "ValidationError": "._errors",
     "ValidationErrors": "._errors",
@@ -72,7 +77,16 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from ._errors import CorridorError, ScenarioError, ValidationError, ValidationErrors
+    from ._errors import (
+        ArgumentError,
+        ArgumentTypeError,
+        CorridorError,
+        OutputError,
+        ScenarioError,
+        SolverError,
+        ValidationError,
+        ValidationErrors,
+    )
     from .assignment import METHODS, Assignment, assign
     from .bottlenecks import flag_bottlenecks
     from .criticality import criticality
@@ -87,12 +101,16 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
 __all__ = [
     "METHODS",
     "Analysis",
+    "ArgumentError",
+    "ArgumentTypeError",
     "Assignment",
     "CorridorError",
     "Geodata",
+    "OutputError",
     "Plan",
     "Scenario",
     "ScenarioError",
+    "SolverError",
     "Throughput",
     "ValidationError",
     "ValidationErrors",
