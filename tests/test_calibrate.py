@@ -212,3 +212,13 @@ def test_bad_background_and_alternatives(tmp_path: Path, bundled, entry: str, me
     path.write_text(f'name = "bad"\nyear = 2024\nextends = "baseline-2024"\n{entry}\n', encoding="utf-8")
     with pytest.raises(CorridorError, match=message):
         load_scenario(path, bundled)
+
+
+def test_2035_carries_power_and_data(bundled) -> None:
+    """The Caspian energy and data links in use: electricity and data flows on the cables and the fibre."""
+    result = assign(bundled, load_scenario("corridor-2035", bundled))
+    totals = result.totals()
+    assert totals.loc["electricity", "served"] > 0 and totals.loc["data", "served"] > 0
+    _, edges = flag_bottlenecks(bundled, result, threshold=0.9)
+    assert edges.loc["power-blacksea-cable", "flow"] > 0
+    assert edges.loc["fiber-aktau-sumgait", "flow"] > 0
