@@ -198,6 +198,10 @@ def _read_geojson(path: Path, layer: str, problems: _Problems) -> gpd.GeoDataFra
             file=name,
             fix="repair the JSON (e.g. check it with `python -m json.tool`)",
         ) from None
+    except RecursionError:
+        raise FileFormatError(
+            "JSON nested too deep to be GeoJSON", file=name, fix="a FeatureCollection nests a few levels, not thousands"
+        ) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise FileFormatError(
             "not a GeoJSON FeatureCollection", file=name, fix='write {"type": "FeatureCollection", "features": [...]}'
@@ -206,7 +210,8 @@ def _read_geojson(path: Path, layer: str, problems: _Problems) -> gpd.GeoDataFra
         _duplicate_keys(doc, name, None, "FeatureCollection", _Problems(strict=True))
     crs = doc.get("crs")
     if crs is not None:
-        crs_name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else str(crs)
+        props = crs.get("properties") if isinstance(crs, dict) else None
+        crs_name = str(props.get("name", "")) if isinstance(props, dict) else str(crs)
         if not re.search(r"(4326|CRS84)$", crs_name):
             raise GeometryError(
                 f"declares CRS {crs_name!r}, but GeoJSON must be WGS84 lon/lat",

@@ -395,3 +395,17 @@ def test_shortest_paths_never_loop_on_a_negative_cycle(bundled: corridor.Geodata
 
 def test_scenario_error_is_still_a_validation_error() -> None:
     assert issubclass(ScenarioError, CorridorError)
+
+
+def test_json_nested_beyond_recursion_is_one_line(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file of 100,000 nested arrays made json.loads raise RecursionError (a traceback)."""
+    (data / "nodes.geojson").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    _error(["validate", "--geodata", str(data)], capsys, "nodes.geojson", "nested too deep")
+
+
+def test_a_crs_whose_properties_are_a_list_is_a_crs_error(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = data / "nodes.geojson"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["crs"] = {"type": "name", "properties": ["EPSG:4326"]}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    _error(["validate", "--geodata", str(data)], capsys, "nodes.geojson", "must be WGS84")
