@@ -257,6 +257,13 @@ def test_browser_toggle_layer(pages: dict[str, Path], open_page: Any, baseline: 
     assert pg.count("path.cx-edge") == len(baseline.edges) - rail
     box.click()
     assert pg.count("path.cx-mode-rail") == rail
+    # a commodity: lines that carry only data (the fibres) hide; rail carries freight and oil and stays
+    fibre = int((baseline.edges["mode"] == "fiber").sum())
+    pg.page.get_by_role("checkbox", name="Commodity Data (Tbps)").click()
+    assert pg.count("path.cx-mode-fiber.cx-off") == fibre > 0
+    assert pg.count("path.cx-mode-rail.cx-off") == 0
+    pg.page.get_by_role("checkbox", name="Commodity Data (Tbps)").click()
+    assert pg.count("path.cx-off") == 0
     assert pg.errors == []
 
 

@@ -11,6 +11,10 @@ function corridorDraw(map, dataId) {
   var data = JSON.parse(document.getElementById(dataId).textContent);
   var NARROW = 600;
   var narrow = map.getSize().x < NARROW;
+  // a large network is drawn on a canvas (SVG with ten thousand paths pans at a frame a second), without arrows
+  var BIG = 3000, total = 0;
+  data.sets[0].forEach(function (spec) { total += (spec.edges || []).length + (spec.nodes || []).length; });
+  var big = total > BIG, renderer = big ? L.canvas({padding: 0.3, tolerance: 3}) : undefined;
 
   // ------------------------------------------------------------------------------------------
   // helpers
@@ -109,18 +113,19 @@ function corridorDraw(map, dataId) {
     var cls = item.cls + (item.active === false ? " cx-idle" : "");
     if (item.casing) {
       parts.push(L.polyline(ll, {color: "#111111", weight: weight + (style.extra || 0) + 6, opacity: 0.85,
-        className: "cx-casing", interactive: false}));
+        className: "cx-casing", interactive: false, renderer: renderer}));
     }
     if (style.casing) {
       parts.push(L.polyline(ll, {color: style.casing, weight: weight + style.extra,
-        opacity: item.active === false ? 0.35 : 0.9, className: "cx-mode-casing", interactive: false}));
+        opacity: item.active === false ? 0.35 : 0.9, className: "cx-mode-casing", interactive: false,
+        renderer: renderer}));
     }
     var line = L.polyline(ll, {color: colour(item.color), weight: weight, opacity: item.opacity,
-      dashArray: dashFor(style, weight), lineCap: style.cap || "round", className: cls});
+      dashArray: dashFor(style, weight), lineCap: style.cap || "round", className: cls, renderer: renderer});
     parts.push(line);
     if (style.centre) {
       parts.push(L.polyline(ll, {color: "#ffffff", weight: Math.max(1, weight * style.centre), opacity: 0.95,
-        className: "cx-mode-centre", interactive: false}));
+        className: "cx-mode-centre", interactive: false, renderer: renderer}));
     }
     return {line: line, parts: parts, weight: weight};
   }
@@ -135,7 +140,7 @@ function corridorDraw(map, dataId) {
   // ------------------------------------------------------------------------------------------
   // commodity filter: a line shows while one of its commodities is shown
 
-  var hiddenCommodities = {}, drawnEdges = [];
+  var hiddenCommodities = {}, drawnEdges = [], filtering = false;
 
   function edgeVisible(item) {
     if (!item.com || !item.com.length) { return true; }
@@ -145,6 +150,11 @@ function corridorDraw(map, dataId) {
   function applyFilter(entry) {
     var show = edgeVisible(entry.item);
     entry.parts.forEach(function (p) {
+      if (renderer) {  // a canvas: no classes, so an invisible stroke
+        if (p.cxOpacity === undefined) { p.cxOpacity = p.options.opacity; }
+        if ((p.options.opacity === 0) === show) { p.setStyle({opacity: show ? p.cxOpacity : 0}); }
+        return;
+      }
       if (p._path) { p._path.classList.toggle("cx-off", !show); }
       if (p._textNode) { p._textNode.classList.toggle("cx-off", !show); }
     });
@@ -159,18 +169,18 @@ function corridorDraw(map, dataId) {
     drawn.parts.forEach(function (p) { p.addTo(group); });
     var entry = {item: item, parts: drawn.parts};
     drawnEdges.push(entry);
-    if (item.arrow) {
+    if (item.arrow && !big) {
       var size = Math.min(item.arrow, drawn.weight + 5);
       drawn.line.setText("\u2002\u2002\u25b6\u2002\u2002\u2002\u2002", {repeat: true,
         offset: Math.round(size * 3.6) / 10, attributes: {fill: "#1c1c1c", "font-size": String(size), "class": "cx-arrow"}});
     }
-    group.on("add", function () { applyFilter(entry); });
+    group.on("add", function () { if (filtering) { applyFilter(entry); } });
   }
 
   function nodeLayer(group, item) {
     var marker = L.circleMarker(data.geom[item.g], {radius: item.radius, color: colour(item.color), weight: item.weight,
       opacity: item.opacity, fill: true, fillColor: colour(item.fill), fillOpacity: item.fillOpacity,
-      dashArray: item.dash, className: item.cls});
+      dashArray: item.dash, className: item.cls, renderer: renderer});
     bindFacts(marker, item);
     marker.addTo(group);
   }
@@ -271,6 +281,7 @@ function corridorDraw(map, dataId) {
     order.forEach(function (key) { persistent[key].clearLayers(); });
     data.sets[k].forEach(function (spec) { persistent[keyOf(spec)].addLayer(content(k, spec)); });
     nodesOnTop();
+    if (labels) { placeLabels(); }
   }
 
   function setKeys(k) { return data.sets[k].map(keyOf); }
@@ -297,12 +308,13 @@ function corridorDraw(map, dataId) {
   function commodityChanged(e) {
     if (e.layer.cxCommodity === undefined) { return; }
     hiddenCommodities[e.layer.cxCommodity] = e.type === "overlayremove";
+    filtering = true;
     drawnEdges.forEach(applyFilter);
   }
 
   L.control.layers(base, overlays, {collapsed: true, position: "topright"}).addTo(map);
-  map.on("overlayadd", function (e) { commodityChanged(e); nodesOnTop(); });
-  map.on("overlayremove", commodityChanged);
+  map.on("overlayadd", function (e) { commodityChanged(e); nodesOnTop(); placeLabels(); });
+  map.on("overlayremove", function (e) { commodityChanged(e); placeLabels(); });
 
   // ------------------------------------------------------------------------------------------
   // place labels: by zoom, greedy by priority, hidden where they would overlap one already placed
@@ -333,6 +345,12 @@ function corridorDraw(map, dataId) {
     if (!labels.length) { return; }
     if (!labels[0].w) { measure(); }
     var z = map.getZoom(), size = map.getSize(), placed = [], GAP = 2;
+    Object.keys(badgeIndex).forEach(function (k) {  // the numbered badges first: a label never hides one
+      var marker = badgeIndex[k];
+      if (!map.hasLayer(marker)) { return; }
+      var p = map.latLngToContainerPoint(marker.getLatLng());
+      placed.push({x: p.x - 12, y: p.y - 12, w: 24, h: 24});
+    });
     labels.forEach(function (lab) {
       lab.el.style.display = "none";
       if (z < lab.spec.z) { return; }
@@ -481,6 +499,7 @@ function corridorDraw(map, dataId) {
       b.classList.toggle("cx-on", Number(b.dataset.set) === k);
     });
     nodesOnTop();
+    placeLabels();
   }
 
   function zoomTo(b) {
