@@ -391,15 +391,18 @@ def _network(
     prefix: str,
     set_index: int,
     overlays: Sequence[Overlay] = (),
+    scales: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One scenario's layers (edges per mode, nodes per kind, bottleneck badges) and its bottleneck list."""
+    """One scenario's layers (edges per mode, nodes per kind, bottleneck badges) and its bottleneck list.
+
+    ``scales``: the flow that gets the widest line, per capacity unit (default: this scenario's largest)."""
     doc = run.document
     year = int(doc["year"])
     label = f"{doc['scenario']} ({year})" if prefix else ""
     edges = run.edges.sort_index()
     nodes = run.nodes.sort_index()
     names = {str(k): str(v) for k, v in nodes["name"].items()}
-    scales = _flow_scales(edges[edges["active"]])
+    scales = scales if scales is not None else _flow_scales(edges[edges["active"]])
     ranks = {(b["layer"], b["id"]): i for i, b in enumerate(doc["bottlenecks"], 1)}
     layers: list[dict[str, Any]] = []
 
@@ -681,7 +684,8 @@ def _labels(analysis: Analysis, basemap: gpd.GeoDataFrame) -> list[dict[str, Any
         at = part.representative_point()
         if not (x0 - 8 <= at.x <= x1 + 8 and y0 - 6 <= at.y <= y1 + 6):
             continue
-        out.append({"t": _text(name), "ll": [_round(at.y), _round(at.x)], "p": 1, "z": 4, "c": "country"})
+        # countries up to zoom 7: closer in, the ports and towns matter more
+        out.append({"t": _text(name), "ll": [_round(at.y), _round(at.x)], "p": 1, "z": 4, "x": 7, "c": "country"})
     nodes = analysis.nodes.sort_index()
     nodes = nodes[nodes["kind"].isin(list(LABEL_KINDS))]
     order = sorted(nodes.index, key=lambda i: (LABEL_KINDS[str(nodes.at[i, "kind"])][0], str(i)))
@@ -911,8 +915,12 @@ def map_data(
         runs = list(years)
         first = _first_years(runs)
         sets, blocks = [], []
+        # one width scale for all years, so that a line's width compares across the slider
         for run in runs:
-            run_layers, run_listed = _network(run, cmap, geo, prefix="", set_index=0, overlays=overlays)
+            for unit, value in _flow_scales(run.edges[run.edges["active"]]).items():
+                scales[unit] = max(scales.get(unit, 0.0), value)
+        for run in runs:
+            run_layers, run_listed = _network(run, cmap, geo, prefix="", set_index=0, overlays=overlays, scales=scales)
             for item in run_listed:
                 layer = "edge" if f"edge:{item['id']}" in first else "node"
                 since, binding = first.get(f"{layer}:{item['id']}", (int(run.document["year"]), False))

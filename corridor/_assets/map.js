@@ -353,7 +353,7 @@ function corridorDraw(map, dataId) {
     });
     labels.forEach(function (lab) {
       lab.el.style.display = "none";
-      if (z < lab.spec.z) { return; }
+      if (z < lab.spec.z || (lab.spec.x && z > lab.spec.x)) { return; }
       var cp = map.latLngToContainerPoint(lab.spec.ll);
       var candidates = lab.node
         ? [[8, -lab.h / 2], [-8 - lab.w, -lab.h / 2], [-lab.w / 2, -lab.h - 6], [-lab.w / 2, 6]]
