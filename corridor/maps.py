@@ -225,6 +225,15 @@ def _price(value: Any, unit: str) -> str:
     return text
 
 
+def _price_short(b: dict[str, Any]) -> str:
+    """ " · 1.4 USD/t" for a bottleneck with a positive shadow price (as the CLI's column), else ""."""
+    value = b.get("shadow_price")
+    if _missing(value) or float(value) <= 0:
+        return ""
+    price_unit, factor, *_ = PRICE_UNITS.get(_text(b.get("capacity_unit")), (f"USD per {b.get('capacity_unit')}", 1.0))
+    return f" · {float(value) * factor:,.1f} {price_unit}"
+
+
 # --------------------------------------------------------------------------------------------
 # styling
 
@@ -313,8 +322,7 @@ def _edge_info(row: Any, names: dict[str, str], year: int, label: str = "") -> d
         ["utilisation", f"{_pct(row['utilization'])} ({_text(row['severity'])})"],
         ["shadow price", _price(row["shadow_price"], unit)],
     ]
-    if row.get("reason"):
-        rows.append(["note", _text(row["reason"])])
+    # not the flag's "reason": its facts are the rows above, and its price is rounded to whole USD per unit
     return _info(row["name"], rows, label)
 
 
@@ -329,8 +337,6 @@ def _node_info(row: Any, year: int, label: str = "") -> dict[str, Any]:
         ["utilisation", f"{_pct(row['utilization'])} ({_text(row['severity'])})"],
         ["shadow price", _price(row["shadow_price"], unit) if unit else _num(row["shadow_price"], 1)],
     ]
-    if row.get("reason"):
-        rows.append(["note", _text(row["reason"])])
     return _info(row["name"], rows, label)
 
 
@@ -463,7 +469,7 @@ def _network(
                 "name": str(b["name"]),
                 "severity": severity,
                 "binding": str(b["severity"]) in _SEVERE,
-                "meta": f"{b['severity']} · {_pct(b['utilization'])} · {flow}",
+                "meta": f"{b['severity']} · {_pct(b['utilization'])} · {flow}" + _price_short(b),
                 "bounds": _bounds([row.geometry], pad=0.0 if b["layer"] == "edge" else 0.4),
             }
         )

@@ -389,7 +389,10 @@ def test_money_in_honest_units(baseline: Analysis) -> None:
     # as the CLI prints it (shadow_price with one decimal), in USD per t, and what 1 Mt/yr more saves a year
     assert rows["shadow price"].startswith(f"{worst['shadow_price']:,.1f} USD/t")
     assert "MUSD/yr" in rows["shadow price"]
+    assert not any("per unit of flow" in row[1] for e in edges.values() for row in e["info"]["rows"])
     assert set(PRICE_UNITS) >= {"Mt/yr", "bcm/yr", "MW", "Tbps"}
+    first = data["panel"]["blocks"][0]["bottlenecks"][0]
+    assert first["meta"].endswith(f" · {worst['shadow_price']:,.1f} USD/t")
     units = {
         row[1].split(" ", 1)[1].split(";")[0]
         for e in edges.values()
@@ -448,6 +451,7 @@ def test_timeline_data(baseline: Analysis) -> None:
     assert metas and all(re.search(r"(binds|flagged) from 20\d\d$", m) for m in metas)
     with pytest.raises(CorridorError, match="timeline or a comparison"):
         map_data(baseline, years=runs, compare=baseline)
+    assert render_offline(make_map(baseline, years=runs)) == render_offline(make_map(baseline, years=runs))
 
 
 def test_overlay_layer(tiny: Analysis) -> None:
