@@ -920,6 +920,7 @@ def map_data(
     elif years:
         runs = list(years)
         first = _first_years(runs)
+        names = {f"{b['layer']}:{b['id']}": str(b["name"]) for run in runs for b in run.document["bottlenecks"]}
         sets, blocks = [], []
         # one width scale for all years, so that a line's width compares across the slider
         for run in runs:
@@ -938,8 +939,9 @@ def map_data(
         timeline_info = {
             "years": years_list,
             "start": start,
+            # per bottleneck: id, first year flagged (or binding), whether it binds, name
             "first": sorted(
-                [[key.split(":", 1)[1], since, binding] for key, (since, binding) in first.items()],
+                [[key.split(":", 1)[1], since, binding, names[key]] for key, (since, binding) in first.items()],
                 key=lambda t: (t[1], t[0]),
             ),
         }

@@ -443,6 +443,9 @@ def test_timeline_data(baseline: Analysis) -> None:
     assert [r.document["year"] for r in runs] == [2024, 2030] and runs[0] is baseline
     data = map_data(baseline, years=runs)
     assert data["timeline"]["years"] == [2024, 2030] and data["timeline"]["start"] == 0
+    first = {f[0]: f for f in data["timeline"]["first"]}
+    worst = baseline.document["bottlenecks"][0]
+    assert first[worst["id"]][1:] == [2024, True, worst["name"]]
     assert len(data["sets"]) == 2 and len(data["panel"]["blocks"]) == 2
     active = [{e["id"] for e in _items(s, "edges") if e["active"]} for s in data["sets"]]
     assert active[0] < active[1]  # assets enter service
@@ -608,6 +611,7 @@ def test_browser_timeline_slider(timeline_page: Path, open_page: Any) -> None:
     assert before["year"] == "2024" and after["year"] == "2033" and after["heading"].endswith("2033")
     assert before["edges"] == after["edges"] and after["idle"] < before["idle"]  # assets entered service
     assert "year 2033" in after["panel"] and "from 20" in after["panel"]
+    assert "When each starts to bind (2024–2033)" in after["panel"]
     assert pg.errors == [] and pg.requests == []
     ARTIFACTS.mkdir(exist_ok=True)
     pg.page.screenshot(path=str(ARTIFACTS / "timeline-2033.png"))

@@ -571,6 +571,18 @@ function corridorDraw(map, dataId) {
     showFrame(k);
     body.textContent = "";
     fillBlocks([data.panel.blocks[k]]);
+    if (timeline.first.length) {  // the whole period: when each bottleneck starts to bind
+      var years = timeline.years;
+      body.appendChild(el("div", "cx-sub", "When each starts to bind (" + years[0] + "\u2013" + years[years.length - 1] + ")"));
+      var list = el("ul", "cx-first");
+      timeline.first.forEach(function (f) {
+        var li = el("li", f[1] <= years[k] ? "cx-now" : null);
+        li.appendChild(el("b", null, String(f[1])));
+        li.appendChild(document.createTextNode(" " + f[3] + (f[2] ? "" : " (near capacity)")));
+        list.appendChild(li);
+      });
+      body.appendChild(list);
+    }
     h1.textContent = data.heading.replace(/\s*\u00b7[^\u00b7]*$/, "") + " \u00b7 " + timeline.years[k];
     if (slider) { slider.value = String(k); yearOut.textContent = String(timeline.years[k]); }
   }
