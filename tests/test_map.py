@@ -559,6 +559,26 @@ def test_browser_panel_zooms_and_opens(pages: dict[str, Path], open_page: Any, b
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("size", [(844, 390), (1024, 420), (700, 330)])
+def test_browser_short_screen_controls_clear(pages: dict[str, Path], browser: Any, size: tuple[int, int]) -> None:
+    from .browser import Page
+
+    pg = Page(browser, pages["compare"], viewport={"width": size[0], "height": size[1]})
+    try:
+        hidden = pg.page.evaluate(
+            """() => ['.leaflet-control-zoom-in', '.leaflet-control-zoom-out', '.leaflet-control-layers-toggle']
+                .filter(sel => {
+                    const el = document.querySelector(sel), r = el.getBoundingClientRect();
+                    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    return !(hit && (hit === el || el.contains(hit)));
+                })"""
+        )
+        assert hidden == [] and pg.errors == []
+    finally:
+        pg.close()
+
+
+@pytest.mark.browser
 def test_browser_phone_layout(pages: dict[str, Path], browser: Any) -> None:
     from .browser import Page
 

@@ -312,7 +312,7 @@ function corridorDraw(map, dataId) {
     drawnEdges.forEach(applyFilter);
   }
 
-  L.control.layers(base, overlays, {collapsed: true, position: "topright"}).addTo(map);
+  var layerControl = L.control.layers(base, overlays, {collapsed: true, position: "topright"}).addTo(map);
   map.on("overlayadd", function (e) { commodityChanged(e); nodesOnTop(); placeLabels(); });
   map.on("overlayremove", function (e) { commodityChanged(e); placeLabels(); });
 
@@ -632,6 +632,22 @@ function corridorDraw(map, dataId) {
     }
   }
 
+  // a short or narrow screen: fold the legend and the panel where they would reach the zoom or layer controls
+  function keepControlsClear() {
+    var keep = [map.zoomControl, layerControl].filter(Boolean).map(function (c) {
+      return c.getContainer().getBoundingClientRect();
+    });
+    [[legend, ldetails], [panel, details]].forEach(function (pair) {
+      if (!pair[1].open) { return; }
+      var r = pair[0].getBoundingClientRect();
+      if (keep.some(function (k) { return r.left < k.right && k.left < r.right && r.top < k.bottom && k.top < r.bottom; })) {
+        pair[1].open = false;
+      }
+    });
+  }
+
+  keepControlsClear();
+  map.on("resize", keepControlsClear);
   firstView();
   placeLabels();
   map.cx = {showYear: timeline ? showYear : null, showSet: showSet, placeLabels: placeLabels, labels: labels,
