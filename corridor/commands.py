@@ -483,21 +483,32 @@ def _map_args(p: argparse.ArgumentParser) -> None:
         choices=TILES,
         help="none (default): bundled country outlines, works offline; online: add OpenStreetMap tiles as an option",
     )
+    p.add_argument(
+        "--timeline",
+        default=None,
+        metavar="FIRST:LAST",
+        help="one solve per year (the scenario with its year set to each) and a year slider, e.g. 2024:2035",
+    )
 
 
 @_map_args.handler
 def _map(args: argparse.Namespace) -> int:
     from ._output import check_output
-    from .maps import write_map
+    from .maps import parse_years, timeline, write_map
     from .pipeline import analyze
 
+    years = parse_years(args.timeline) if args.timeline else None
+    if years and args.compare:
+        raise ArgumentError("a map shows a timeline or a comparison, not both (fix: drop --compare or --timeline)")
     output = args.output
     if output is None:
         name = _stem(str(args.scenario)) + (f"-vs-{_stem(str(args.compare))}" if args.compare else "")
+        name += f"-{years[0]}-{years[-1]}" if years else ""
         output = Path("maps") / f"{name}.html"
     check_output(output, geodata=args.geodata)  # fail fast, before the analysis (write_map checks again)
     data = load_geodata(args.geodata)
     run = analyze(args.scenario, geodata=data, method=args.method)
     other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
-    print(write_map(run, output, compare=other, tiles=args.tiles))
+    runs = timeline(run, years) if years else None
+    print(write_map(run, output, compare=other, tiles=args.tiles, years=runs))
     return 0

@@ -1,11 +1,14 @@
 """Interactive map of an analysis: an offline, self-contained folium/Leaflet page.
 
 :func:`make_map` draws the network of a :class:`~corridor.pipeline.Analysis`: one toggleable layer per
-mode and per node kind, line width by flow (scaled per capacity unit), colour by utilisation (with a
-legend marking 0.5, the bottleneck threshold and 1.0), arrows in the direction of flow, assets not in
-service in the scenario year faint and dashed with their start year, bottlenecks outlined and numbered,
-and a summary panel (scenario, totals, top bottlenecks; clicking one zooms to it). With ``compare`` the
-second scenario is a switchable layer set and a layer shows the change in utilisation.
+mode, per commodity and per node kind; a line style per mode (rail solid, roads double, sea lanes dashed,
+pipelines cased, power cables dash-dot, fibre thin dotted) and a colour by utilisation; line width by flow
+(scaled per capacity unit), arrows in the direction of flow, assets not yet in service grey and faint,
+bottlenecks outlined and numbered; place labels (seas, countries, ports, cities, border crossings) placed
+by zoom without overlaps; a heading with the scenario, year, corridor version and the data's date; a legend
+and a summary panel (totals, bottlenecks; clicking one zooms to it and opens its facts). With ``compare``
+the second scenario is a switchable layer set and a layer shows the change in utilisation; with
+``timeline`` (see :func:`timeline`) one solve per year and a year slider.
 :func:`write_map` saves it with every asset inline (:func:`corridor.offline.render_offline`), so the
 page works from disk with no network; the base layer is the bundled Natural Earth outlines.
 
@@ -15,16 +18,22 @@ run as Jinja. Here no text from the data reaches folium: the features, their fac
 JSON document in a ``<script type="application/json">`` element, written as a template *value* (never
 compiled) with ``<``, ``>`` and ``&`` escaped, and drawn by ``corridor/_assets/map.js``, which puts text into
 the page only through ``textContent`` and makes a link only of an ``http(s)`` URL. folium draws the map
-object, the colour legends and the full-screen button, which carry no data text.
+object and the full-screen button, which carry no data text.
+
+The document shares geometry: every line and point is stored once in ``geom`` and the layers (one list per
+scenario or per year) refer to it by key, so a twelve-year timeline stores the network once and per year
+only what changes (colours, widths, facts, bottlenecks).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,11 +42,11 @@ import branca.colormap
 import folium
 import folium.plugins
 import pandas as pd
-import shapely
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
+from . import __version__
 from ._errors import CorridorError
 from .geodata import load_basemap
 from .offline import render_offline
@@ -47,17 +56,44 @@ if TYPE_CHECKING:
 
     from .pipeline import Analysis
 
-__all__ = ["make_map", "map_data", "write_map"]
+__all__ = ["Overlay", "make_map", "map_data", "parse_years", "timeline", "write_map"]
 
 #: Edge modes in drawing (and layer-control) order, with their labels.
 MODES = {
     "rail": "Rail",
     "road": "Road",
     "sea": "Sea lanes",
-    "pipeline": "Oil pipelines",
+    "pipeline": "Pipelines (oil, gas)",
     "power_cable": "Power cables",
     "fiber": "Fibre-optic cables",
     "transfer": "Transfers (port, gauge, border)",
+}
+#: How each mode is drawn (``map.js`` has the same table): the legend explains it.
+MODE_STYLES = {
+    "rail": "solid line",
+    "road": "double line",
+    "sea": "dashed",
+    "pipeline": "cased (dark edges)",
+    "power_cable": "dash-dot",
+    "fiber": "thin, dotted",
+    "transfer": "short, thin",
+}
+#: Commodities with their labels and units (``gas`` in bcm/yr; a ``pipeline`` may carry oil or gas).
+COMMODITIES = {
+    "freight": ("Freight", "Mt/yr"),
+    "oil": ("Oil", "Mt/yr"),
+    "gas": ("Gas", "bcm/yr"),
+    "electricity": ("Electricity", "MW"),
+    "data": ("Data", "Tbps"),
+}
+#: Shadow prices in honest units, per capacity unit: (price unit, factor on the dual, relief unit, factor).
+#: The dual of a capacity row is USD per unit carried (the tariffs' unit: t, MWh, ...) and the objective is
+#: in MUSD per year, so one more Mt/yr of capacity saves ``dual`` MUSD/yr (as ``corridor analyze`` prints it).
+PRICE_UNITS = {
+    "Mt/yr": ("USD/t", 1.0, "MUSD/yr", 1.0),
+    "bcm/yr": ("USD per 1000 m³", 1.0, "MUSD/yr", 1.0),
+    "MW": ("USD/MWh", 1.0, "USD/yr", 8760.0),  # one MW for a year: 8,760 MWh
+    "Tbps": ("USD per Gbps-year", 0.001, "USD/yr", 1.0),
 }
 #: Node kinds in layer-control order, with labels and marker radius (px).
 KINDS = {
@@ -70,20 +106,29 @@ KINDS = {
     "converter_station": ("Converter stations", 6),
     "city": ("Cities and hubs", 6),
 }
+#: Place labels from nodes: kind → (priority, first zoom). Lower priority numbers are placed first.
+LABEL_KINDS = {"port": (2, 5), "city": (3, 5), "border_crossing": (4, 6), "rail_station": (5, 7)}
+#: Seas (fixed positions) and their label zooms.
+SEAS = (
+    ("Caspian Sea", 42.0, 50.6, 0, 3),
+    ("Black Sea", 43.2, 34.5, 0, 3),
+    ("Mediterranean Sea", 34.6, 19.0, 0, 3),
+    ("Sea of Azov", 46.1, 36.6, 6, 6),
+    ("Aral Sea", 45.2, 59.9, 6, 6),
+)
 TILES = ("none", "online")
 _KEEP_JS = {"leaflet"}
 _KEEP_CSS = {"leaflet_css"}
-#: How many bottlenecks the summary panel lists (per scenario).
+#: How many bottlenecks the summary panel lists per scenario (it scrolls; the rest are numbered on the map).
 TOP_BOTTLENECKS = 8
-_TOP_COMPARE = 4  # per scenario, when two are shown
+_TOP_COMPARE = 200
 
 _SEA = "#d5e5f0"
 _LAND = "#ebeae6"
-_INACTIVE = "#8a8a8a"
+_INACTIVE = "#9a9a9a"
 _MAX_WEIGHT = 12.0
 _MIN_WEIGHT = 2.5
 _IDLE_WEIGHT = 1.6
-_DASH = "7 6"
 _DIGITS = 5
 _ASSETS = Path(__file__).resolve().parent / "_assets"
 _OSM = {
@@ -91,6 +136,24 @@ _OSM = {
     "attribution": "© OpenStreetMap contributors",
     "name": "OpenStreetMap (online)",
 }
+#: Utilisation colours (stops and positions), and the change palette: neutral mid-grey, not the basemap's.
+_UTIL_COLOURS = ["#2f5f9e", "#5fa3c7", "#f2c200", "#f07c00", "#d7191c", "#5e0014"]
+_DELTA_COLOURS = ["#1a4f9c", "#6f97c9", "#8c8c8c", "#d9774a", "#b3000c"]
+_SEVERE = ("binding", "over-capacity")
+
+
+@dataclasses.dataclass(frozen=True)
+class Overlay:
+    """An extra per-asset layer (e.g. the probability of being the bottleneck): a value in [0, 1] per id.
+
+    Drawn over the network in its own colour scale (light to dark purple), with its own legend row and
+    layer-control entry; the facts of an asset show ``label``: value.
+    """
+
+    name: str
+    values: Mapping[str, float]
+    label: str = "value"
+    fmt: str = "{:.0%}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,6 +214,26 @@ def _bounds(geoms: Iterable[Any], pad: float = 0.0) -> list[list[float]]:
     ]
 
 
+def _price(value: Any, unit: str) -> str:
+    """A shadow price in honest units (USD/t, USD/MWh, ...) and what one more unit of capacity saves a year."""
+    if _missing(value):
+        return "–"
+    price_unit, factor, relief_unit, relief_factor = PRICE_UNITS.get(unit, (f"USD per {unit}", 1.0, "", 0.0))
+    text = f"{float(value) * factor:,.1f} {price_unit}"
+    if relief_unit and float(value) > 0:
+        text += f"; +1 {unit} of capacity saves ≈ {float(value) * relief_factor:,.1f} {relief_unit}"
+    return text
+
+
+def _price_short(b: dict[str, Any]) -> str:
+    """ " · 1.4 USD/t" for a bottleneck with a positive shadow price (as the CLI's column), else ""."""
+    value = b.get("shadow_price")
+    if _missing(value) or float(value) <= 0:
+        return ""
+    price_unit, factor, *_ = PRICE_UNITS.get(_text(b.get("capacity_unit")), (f"USD per {b.get('capacity_unit')}", 1.0))
+    return f" · {float(value) * factor:,.1f} {price_unit}"
+
+
 # --------------------------------------------------------------------------------------------
 # styling
 
@@ -158,30 +241,24 @@ def _bounds(geoms: Iterable[Any], pad: float = 0.0) -> list[list[float]]:
 def _colormap(threshold: float) -> branca.colormap.LinearColormap:
     """Utilisation colours: blue (slack) → amber (0.5) → orange (threshold) → red (1.0) → dark red."""
     thr = min(max(float(threshold), 0.51), 0.99)
-    cm = branca.colormap.LinearColormap(
-        ["#2f5f9e", "#5fa3c7", "#f2c200", "#f07c00", "#d7191c", "#5e0014"],
-        index=[0.0, 0.4999, 0.5, thr, 1.0, 1.25],
-        vmin=0.0,
-        vmax=1.25,
-        caption=f"Utilisation (flow / capacity); bottleneck ≥ {thr:.2f}",
-        tick_labels=[0.0, 0.5, thr, 1.0, 1.25],
-    )
-    cm.width = 380
-    return cm
+    return branca.colormap.LinearColormap(_UTIL_COLOURS, index=[0.0, 0.4999, 0.5, thr, 1.0, 1.25], vmin=0.0, vmax=1.25)
 
 
 def _delta_colormap(span: float) -> branca.colormap.LinearColormap:
     span = max(0.05, min(1.0, span))
-    cm = branca.colormap.LinearColormap(
-        ["#1f5fa8", "#f4f4f4", "#c0161b"],
-        index=[-span, 0.0, span],
-        vmin=-span,
-        vmax=span,
-        caption="Change in utilisation (scenario − comparison)",
-        tick_labels=[-span, 0.0, span],
+    return branca.colormap.LinearColormap(
+        _DELTA_COLOURS, index=[-span, -span / 2, 0.0, span / 2, span], vmin=-span, vmax=span
     )
-    cm.width = 380
-    return cm
+
+
+def _scale(cmap: branca.colormap.LinearColormap, caption: str, ticks: Sequence[float], fmt: str) -> dict[str, Any]:
+    """A colour scale for the legend: gradient stops (offset 0–1, colour) and labelled ticks."""
+    lo, hi = float(cmap.vmin), float(cmap.vmax)
+    return {
+        "caption": caption,
+        "stops": [[_round((v - lo) / (hi - lo)), cmap.rgb_hex_str(v)[:7]] for v in cmap.index],
+        "ticks": [[_round((t - lo) / (hi - lo)), fmt.format(t)] for t in ticks],
+    }
 
 
 def _weight(flow: float, scale: float) -> float:
@@ -196,6 +273,10 @@ def _flow_scales(edges: gpd.GeoDataFrame) -> dict[str, float]:
     for unit, flows in edges.groupby("capacity_unit", sort=True)["flow"]:
         out[str(unit)] = float(flows.max()) if len(flows) else 0.0
     return out
+
+
+def _commodities(value: Any) -> list[str]:
+    return sorted({c.strip() for c in _text(value).replace(",", ";").split(";") if c.strip()})
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,10 +320,9 @@ def _edge_info(row: Any, names: dict[str, str], year: int, label: str = "") -> d
         ["flow", f"{_num(row['flow'])} {unit}"],
         ["direction", f"{a} → {b}: {_num(row['flow_forward'])}; ← {_num(row['flow_reverse'])}"],
         ["utilisation", f"{_pct(row['utilization'])} ({_text(row['severity'])})"],
-        ["shadow price", f"{_num(row['shadow_price'], 0)} USD per {unit}"],
+        ["shadow price", _price(row["shadow_price"], unit)],
     ]
-    if row.get("reason"):
-        rows.append(["note", _text(row["reason"])])
+    # not the flag's "reason": its facts are the rows above, and its price is rounded to whole USD per unit
     return _info(row["name"], rows, label)
 
 
@@ -255,10 +335,8 @@ def _node_info(row: Any, year: int, label: str = "") -> dict[str, Any]:
         ["capacity", _capacity(row)],
         ["throughput", f"{_num(row['flow'])} {unit}".strip()],
         ["utilisation", f"{_pct(row['utilization'])} ({_text(row['severity'])})"],
-        ["shadow price", f"{_num(row['shadow_price'], 0)} USD" + (f" per {unit}" if unit else "")],
+        ["shadow price", _price(row["shadow_price"], unit) if unit else _num(row["shadow_price"], 1)],
     ]
-    if row.get("reason"):
-        rows.append(["note", _text(row["reason"])])
     return _info(row["name"], rows, label)
 
 
@@ -292,17 +370,45 @@ def _badge_point(geom: Any, placed: list[list[float]]) -> list[float]:
     return best
 
 
+class _Geometry:
+    """Every line and point once, by key (``e:<id>`` or ``n:<id>``), shared by all sets and years."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, Any] = {}
+
+    def edge(self, eid: str, geom: Any) -> str:
+        key = f"e:{eid}"
+        if key not in self.table:
+            self.table[key] = _latlngs(geom)
+        return key
+
+    def node(self, nid: str, geom: Any) -> str:
+        key = f"n:{nid}"
+        if key not in self.table:
+            self.table[key] = [_round(geom.y), _round(geom.x)]
+        return key
+
+
 def _network(
-    run: Analysis, cmap: branca.colormap.LinearColormap, *, prefix: str, set_index: int
+    run: Analysis,
+    cmap: branca.colormap.LinearColormap,
+    geo: _Geometry,
+    *,
+    prefix: str,
+    set_index: int,
+    overlays: Sequence[Overlay] = (),
+    scales: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One scenario's layers (edges per mode, nodes per kind, bottleneck badges) and its bottleneck list."""
+    """One scenario's layers (edges per mode, nodes per kind, bottleneck badges) and its bottleneck list.
+
+    ``scales``: the flow that gets the widest line, per capacity unit (default: this scenario's largest)."""
     doc = run.document
     year = int(doc["year"])
     label = f"{doc['scenario']} ({year})" if prefix else ""
     edges = run.edges.sort_index()
     nodes = run.nodes.sort_index()
     names = {str(k): str(v) for k, v in nodes["name"].items()}
-    scales = _flow_scales(edges[edges["active"]])
+    scales = scales if scales is not None else _flow_scales(edges[edges["active"]])
     ranks = {(b["layer"], b["id"]): i for i, b in enumerate(doc["bottlenecks"], 1)}
     layers: list[dict[str, Any]] = []
 
@@ -313,7 +419,7 @@ def _network(
         # inactive first (underneath), then by flow so busy lines are on top
         order = sorted(group.index, key=lambda i: (bool(group.at[i, "active"]), float(group.at[i, "flow"]), i))
         items = [
-            _edge(eid, group.loc[eid], names, year, cmap, scales, label, set_index, ranks.get(("edge", eid)))
+            _edge(eid, group.loc[eid], names, year, cmap, scales, geo, label, set_index, ranks.get(("edge", eid)))
             for eid in order
         ]
         layers.append({"name": _layer_name(MODES.get(mode, str(mode)), prefix), "edges": items})
@@ -324,10 +430,13 @@ def _network(
             continue
         title = KINDS.get(kind, (str(kind), 4))[0]
         items = [
-            _node(nid, group.loc[nid], year, cmap, label, set_index, ranks.get(("node", nid)))
+            _node(nid, group.loc[nid], year, cmap, geo, label, set_index, ranks.get(("node", nid)))
             for nid in sorted(group.index)
         ]
         layers.append({"name": _layer_name(f"Nodes: {title.lower()}", prefix), "nodes": items})
+
+    for k, overlay in enumerate(overlays):
+        layers.append(_overlay_layer(overlay, k, edges, nodes, geo, prefix, set_index))
 
     badges: list[dict[str, Any]] = []
     listed: list[dict[str, Any]] = []
@@ -341,15 +450,26 @@ def _network(
         placed.append(where)
         info = _edge_info(row, names, year, label) if b["layer"] == "edge" else _node_info(row, year, label)
         severity = _token(b["severity"])
-        badges.append({"ll": where, "rank": rank, "severity": severity, "info": info, "more": _more(row, b["id"])})
+        badges.append(
+            {
+                "id": str(b["id"]),
+                "ll": where,
+                "rank": rank,
+                "severity": severity,
+                "info": info,
+                "more": _more(row, b["id"]),
+            }
+        )
         flow = f"{_num(b['flow'])} / {_num(b['capacity'])} {_text(b['capacity_unit'])}"
         listed.append(
             {
+                "id": str(b["id"]),
                 "rank": rank,
                 "set": set_index,
                 "name": str(b["name"]),
                 "severity": severity,
-                "meta": f"{b['severity']} · {_pct(b['utilization'])} · {flow}",
+                "binding": str(b["severity"]) in _SEVERE,
+                "meta": f"{b['severity']} · {_pct(b['utilization'])} · {flow}" + _price_short(b),
                 "bounds": _bounds([row.geometry], pad=0.0 if b["layer"] == "edge" else 0.4),
             }
         )
@@ -364,39 +484,31 @@ def _edge(
     year: int,
     cmap: branca.colormap.LinearColormap,
     scales: dict[str, float],
+    geo: _Geometry,
     label: str,
     set_index: int,
     rank: int | None,
 ) -> dict[str, Any]:
     active = bool(row["active"])
     flow = float(row["flow"]) if active else 0.0
-    planned = row["status"] != "operating"
     weight = _weight(flow, scales.get(str(row["capacity_unit"]), 0.0)) if active else _IDLE_WEIGHT
     util = row["utilization"]
-    coords = _latlngs(row.geometry)
-    if flow > 0:  # drawn in the direction of the (busier) flow, so the arrows point along it
-        flip = float(row["flow_reverse"]) > float(row["flow_forward"])
-    else:  # drawn west to east, so a year label reads upright
-        xy = shapely.get_coordinates(row.geometry)
-        flip = bool(xy[0][0] > xy[-1][0])
-    if flip:
-        coords = (
-            [list(reversed(p)) for p in reversed(coords)]
-            if row.geometry.geom_type == "MultiLineString"
-            else list(reversed(coords))
-        )
-    start = _year(row.get("start_year")) if planned else ""
+    # drawn in the direction of the (busier) flow, so that the arrows point along it
+    reverse = flow > 0 and float(row["flow_reverse"]) > float(row["flow_forward"])
     return {
         "id": str(eid),
-        "ll": coords,
+        "g": geo.edge(str(eid), row.geometry),
+        "rev": reverse,
+        "mode": _token(row["mode"]),
+        "com": _commodities(row.get("commodities")),
         "color": cmap(min(float(util), 1.25))[:7] if active and not _missing(util) else _INACTIVE,
         "weight": weight,
-        "opacity": 0.95 if active else 0.55,
-        "dash": _DASH if planned else None,
+        "opacity": 0.95 if active else 0.5,
+        "active": active,
         "cls": f"cx-edge cx-set-{set_index} cx-mode-{_token(row['mode'])}",
-        "casing": rank is not None,  # a dark casing under the line
+        "casing": rank is not None,  # a dark outline under the line
         "arrow": int(max(9, min(15, weight + 5))) if flow > 0 else 0,
-        "year": start,
+        "start": _year(row.get("start_year")) if row["status"] != "operating" else "",
         "info": _edge_info(row, names, year, label),
         "more": _more(row, eid),
     }
@@ -407,6 +519,7 @@ def _node(
     row: Any,
     year: int,
     cmap: branca.colormap.LinearColormap,
+    geo: _Geometry,
     label: str,
     set_index: int,
     rank: int | None,
@@ -416,7 +529,7 @@ def _node(
     has_cap = active and not _missing(util)
     return {
         "id": str(nid),
-        "ll": [_round(row.geometry.y), _round(row.geometry.x)],
+        "g": geo.node(str(nid), row.geometry),
         "radius": KINDS.get(row["kind"], ("", 4))[1] + (2 if rank is not None else 0),
         "color": "#1a1a1a" if active else _INACTIVE,
         "weight": 3 if rank is not None else 1.2,
@@ -430,7 +543,44 @@ def _node(
     }
 
 
-def _delta(run: Analysis, other: Analysis, *, set_index: int) -> tuple[dict[str, Any], float]:
+def _overlay_layer(
+    overlay: Overlay,
+    k: int,
+    edges: gpd.GeoDataFrame,
+    nodes: gpd.GeoDataFrame,
+    geo: _Geometry,
+    prefix: str,
+    set_index: int,
+) -> dict[str, Any]:
+    """An extra per-asset layer: each asset with a value, coloured light → dark purple, drawn wide underneath."""
+    ramp = branca.colormap.LinearColormap(["#efe6f5", "#9e6cc2", "#3f0071"], vmin=0.0, vmax=1.0)
+    items = []
+    for fid in sorted(overlay.values):
+        value = float(overlay.values[fid])
+        rows = [[overlay.label, overlay.fmt.format(value)]]
+        if fid in edges.index:
+            row = edges.loc[fid]
+            key, kind = geo.edge(fid, row.geometry), "edge"
+        elif fid in nodes.index:
+            row = nodes.loc[fid]
+            key, kind = geo.node(fid, row.geometry), "node"
+        else:
+            continue
+        items.append(
+            {
+                "id": str(fid),
+                "g": key,
+                "kind": kind,
+                "color": ramp(min(max(value, 0.0), 1.0))[:7],
+                "cls": f"cx-overlay cx-overlay-{k} cx-set-{set_index}",
+                "info": _info(row["name"], rows),
+                "more": _more(row, fid),
+            }
+        )
+    return {"name": _layer_name(overlay.name, prefix), "overlay": items}
+
+
+def _delta(run: Analysis, other: Analysis, geo: _Geometry, *, set_index: int) -> tuple[dict[str, Any], float]:
     """A layer of the change in edge utilisation (``run`` − ``other``), coloured by the delta."""
     a, b = run.edges.sort_index(), other.edges
     deltas: dict[str, float] = {}
@@ -463,15 +613,18 @@ def _delta(run: Analysis, other: Analysis, *, set_index: int) -> tuple[dict[str,
         items.append(
             {
                 "id": str(eid),
-                "ll": _latlngs(row.geometry),
+                "g": geo.edge(str(eid), row.geometry),
+                "rev": False,
+                "mode": _token(row["mode"]),
+                "com": _commodities(row.get("commodities")),
                 "color": cmap(d)[:7] if d is not None else _INACTIVE,
                 "weight": max(_weight(flow, scales.get(str(row["capacity_unit"]), 0.0)), 3.0),
                 "opacity": 0.95 if d is not None else 0.4,
-                "dash": None if d is not None else _DASH,
+                "active": d is not None,
                 "cls": f"cx-edge cx-delta cx-set-{set_index}",
                 "casing": False,
                 "arrow": 0,
-                "year": "",
+                "start": "",
                 "info": _info(row["name"], rows),
                 "more": _more(row, eid),
             }
@@ -480,7 +633,7 @@ def _delta(run: Analysis, other: Analysis, *, set_index: int) -> tuple[dict[str,
 
 
 # --------------------------------------------------------------------------------------------
-# summary panel
+# summary panel, labels, legend, heading
 
 
 def _totals(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -502,6 +655,7 @@ def _block(doc: dict[str, Any], items: list[dict[str, Any]], *, title: str = "")
     return {
         "title": title,
         "scenario": str(doc["scenario"]),
+        "year": int(doc["year"]),
         "meta": f"year {doc['year']} · {doc['method']} · solver {doc['solver_status']}",
         "totals": _totals(doc),
         "flagged": n,
@@ -510,18 +664,110 @@ def _block(doc: dict[str, Any], items: list[dict[str, Any]], *, title: str = "")
     }
 
 
-def _key(scales: dict[str, float], threshold: float) -> str:
-    widths = ", ".join(f"{_num(v)} {u}" for u, v in sorted(scales.items()) if v > 0)
-    return (
-        f"Line width: flow (widest = {widths or 'no flow'}; each unit scaled separately); "
-        "▶ direction of flow; colour: utilisation (legend, top right); "
-        f"bottleneck: utilisation ≥ {threshold:.2f} or at capacity (dark outline, numbered). "
-        "Dashed: planned / under construction / idle, labelled with its start year; grey = not in service. "
-        "Click a feature for its source."
-    )
+def _short(name: str) -> str:
+    """A place label from a node name: "Port of Aktau (dry cargo, ...)" → "Aktau"."""
+    text = re.split(r"\s+\(|,\s|\s+—\s", name.strip(), maxsplit=1)[0]
+    text = re.sub(r"^(?:Port of|Port)\s+", "", text)
+    text = re.sub(r"\s+(?:International\s+)?(?:Sea\s*port|Sea Port|Deep Sea Port|Port)$", "", text)
+    text = re.sub(r"\s+(?:rail\s+|road\s+)?border (?:crossing|point)$", "", text)
+    text = re.sub(r"\s+(?:port\s+)?rail(?:way)? station$", "", text)
+    return text.strip() or name.strip()
 
 
-def _basemap(analysis: Analysis) -> dict[str, Any]:
+def _labels(analysis: Analysis, basemap: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Place labels with a priority (lower first) and the zoom from which they show; map.js places them
+    greedily without overlaps."""
+    out: list[dict[str, Any]] = [
+        {"t": name, "ll": [lat, lon], "p": 0, "z": z, "c": "sea"} for name, lat, lon, _, z in SEAS
+    ]
+    x0, y0, x1, y1 = analysis.nodes.total_bounds
+    for _iso, name, geom in sorted(zip(basemap["iso_a3"], basemap["name"], basemap.geometry, strict=True)):
+        if geom is None or geom.is_empty:
+            continue
+        part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+        if part.area < 0.5:
+            continue
+        at = part.representative_point()
+        if not (x0 - 8 <= at.x <= x1 + 8 and y0 - 6 <= at.y <= y1 + 6):
+            continue
+        # countries up to zoom 7: closer in, the ports and towns matter more
+        out.append({"t": _text(name), "ll": [_round(at.y), _round(at.x)], "p": 1, "z": 4, "x": 7, "c": "country"})
+    nodes = analysis.nodes.sort_index()
+    nodes = nodes[nodes["kind"].isin(list(LABEL_KINDS))]
+    order = sorted(nodes.index, key=lambda i: (LABEL_KINDS[str(nodes.at[i, "kind"])][0], str(i)))
+    seen: dict[str, list[Any]] = {}
+    for nid in order:
+        row = nodes.loc[nid]
+        kind = str(row["kind"])
+        # pipeline border points are not places a planner looks for
+        carried = set(_commodities(row.get("commodities")))
+        if kind == "border_crossing" and ((carried <= {"oil", "gas"} and carried) or "pipeline" in _text(row["name"])):
+            continue
+        priority, zoom = LABEL_KINDS[kind]
+        text = _short(_text(row["name"]))
+        near = seen.setdefault(text.casefold(), [])
+        if any(abs(p.x - row.geometry.x) + abs(p.y - row.geometry.y) < 1.5 for p in near):
+            continue  # one label per place (Baku's port, station and data hub are one "Baku")
+        near.append(row.geometry)
+        out.append(
+            {
+                "t": text,
+                "ll": [_round(row.geometry.y), _round(row.geometry.x)],
+                "p": priority,
+                "z": zoom,
+                "c": _token(kind),
+                "id": str(nid),
+            }
+        )
+    return out
+
+
+def _as_of(analysis: Analysis) -> str:
+    """The data's date: a ``data_as_of`` in the provenance, else the latest source year (never the clock)."""
+    stated = analysis.document["provenance"].get("data_as_of")
+    if stated:
+        return _text(stated)
+    years = [int(v) for frame in (analysis.nodes, analysis.edges) for v in frame["source_year"] if not _missing(v)]
+    return str(max(years)) if years else "unknown"
+
+
+def _legend(
+    analysis: Analysis, threshold: float, scales: dict[str, float], delta: float | None, overlays: Sequence[Overlay]
+) -> dict[str, Any]:
+    edges = analysis.edges
+    modes = [m for m in [*MODES, *sorted(set(edges["mode"]) - set(MODES))] if (edges["mode"] == m).any()]
+    units = sorted({c for v in edges.get("commodities", []) for c in _commodities(v)})
+    thr = min(max(float(threshold), 0.51), 0.99)
+    out: dict[str, Any] = {
+        "scales": [
+            _scale(
+                _colormap(threshold),
+                f"Utilisation (flow / capacity): bottleneck from {thr:.0%}, red at capacity (100%)",
+                [0.0, 0.5, thr, 1.25],
+                "{:.0%}",
+            )
+        ],
+        "modes": [[_token(m), MODES.get(m, str(m)), MODE_STYLES.get(m, "solid line")] for m in modes],
+        "commodities": [[c, *COMMODITIES.get(c, (c, ""))] for c in units],
+        "widths": ", ".join(f"{_num(v)} {u}" for u, v in sorted(scales.items()) if v > 0) or "no flow",
+    }
+    if delta is not None:
+        span = max(0.05, min(1.0, delta))
+        out["scales"].append(
+            _scale(
+                _delta_colormap(delta),
+                "Change in utilisation (scenario − comparison)",
+                [-span, 0.0, span],
+                "{:+.0%}",
+            )
+        )
+    for overlay in overlays:
+        ramp = branca.colormap.LinearColormap(["#efe6f5", "#9e6cc2", "#3f0071"], vmin=0.0, vmax=1.0)
+        out["scales"].append(_scale(ramp, overlay.name, [0.0, 0.5, 1.0], "{:.0%}"))
+    return out
+
+
+def _basemap(analysis: Analysis) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     path = Path(analysis.geodata.path)
     basemap = load_basemap(path if path.is_dir() else path.parent)
     x0, y0, x1, y1 = (float(v) for v in basemap.total_bounds)
@@ -546,66 +792,181 @@ def _basemap(analysis: Analysis) -> dict[str, Any]:
         "land": _LAND,
         "border": "#a9a9a9",
         "features": {"type": "FeatureCollection", "features": features},
-    }
+    }, basemap
+
+
+# --------------------------------------------------------------------------------------------
+# timeline: one solve per year
+
+
+def parse_years(text: str) -> list[int]:
+    """``"2024:2035"`` → 2024, 2025, ..., 2035 (also ``"2024:2035:2"`` and ``"2024,2027,2030"``)."""
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            step = parts[2] if len(parts) == 3 else 1
+            years = list(range(parts[0], parts[1] + 1, step))
+        else:
+            years = sorted({int(p) for p in text.split(",")})
+    except ValueError:
+        years = []
+    if not years or len(years) > 60 or any(not 1990 <= y <= 2100 for y in years):
+        raise CorridorError(f"'{text}' is not a range of years (fix: give e.g. --timeline 2024:2035)")
+    return years
+
+
+def timeline(analysis: Analysis, years: Iterable[int]) -> list[Analysis]:
+    """The analysis re-run with its scenario's ``year`` set to each of ``years`` (same method and threshold):
+    assets enter the network by their ``start_year``."""
+    from .assignment import assign
+    from .bottlenecks import flag_bottlenecks
+    from .pipeline import Analysis
+    from .report import result_document
+
+    threshold = float(analysis.document["provenance"].get("bottleneck_threshold") or 0.9)
+    runs = []
+    for year in years:
+        if int(year) == int(analysis.document["year"]):
+            runs.append(analysis)
+            continue
+        sc = dataclasses.replace(analysis.scenario, year=int(year))
+        result = assign(analysis.geodata, sc, method=analysis.result.method)
+        nodes, edges = flag_bottlenecks(analysis.geodata, result, threshold=threshold)
+        runs.append(
+            Analysis(
+                analysis.geodata, sc, result, nodes, edges, result_document(analysis.geodata, result, nodes, edges)
+            )
+        )
+    return runs
+
+
+def _first_years(runs: Sequence[Analysis]) -> dict[str, tuple[int, bool]]:
+    """Per bottleneck id: the first year it is flagged and whether it binds (at capacity) from then."""
+    first: dict[str, tuple[int, bool]] = {}
+    for run in runs:
+        for b in run.document["bottlenecks"]:
+            key = f"{b['layer']}:{b['id']}"
+            binding = str(b["severity"]) in _SEVERE
+            if key not in first or (binding and not first[key][1]):
+                first[key] = (int(run.document["year"]), binding)
+    return first
 
 
 # --------------------------------------------------------------------------------------------
 # the page: data as JSON, drawn by our script
 
 
-def map_data(analysis: Analysis, *, compare: Analysis | None = None, tiles: str = "none") -> dict[str, Any]:
+def map_data(
+    analysis: Analysis,
+    *,
+    compare: Analysis | None = None,
+    tiles: str = "none",
+    years: Sequence[Analysis] | None = None,
+    overlays: Sequence[Overlay] = (),
+) -> dict[str, Any]:
     """Everything the map draws, as plain JSON-ready data (no HTML).
 
     Parameters
     ----------
-    analysis, compare, tiles
+    analysis, compare, tiles, years, overlays
         As for :func:`make_map`.
 
     Returns
     -------
     dict
-        ``title``, ``bounds``, ``basemap``, ``tiles`` (``None`` or the online layer), ``sets`` (per scenario
-        a list of layers, each with ``edges``, ``nodes`` or ``badges``), ``panel`` and ``delta_span`` (the
-        largest change in utilisation, with ``compare``).
+        ``title``, ``heading``, ``provenance``, ``bounds``, ``view``, ``basemap``, ``tiles`` (``None`` or the
+        online layer), ``geom`` (every line and point by key), ``sets`` (per scenario or per year a list of
+        layers, each with ``edges``, ``nodes``, ``badges`` or ``overlay`` items that refer to ``geom``),
+        ``labels``, ``legend``, ``panel``, ``timeline`` (``None`` or the years and the first shown) and
+        ``delta_span`` (the largest change in utilisation, with ``compare``).
     """
     if tiles not in TILES:
         raise CorridorError(f"unknown tiles {tiles!r} (fix: use one of {', '.join(TILES)})")
+    if years is not None and compare is not None:
+        raise CorridorError("a map shows a timeline or a comparison, not both (fix: drop --compare or --timeline)")
     doc = analysis.document
     threshold = float(doc["provenance"].get("bottleneck_threshold") or 0.9)
     cmap = _colormap(threshold)
+    geo = _Geometry()
     prefix = str(doc["scenario"]) if compare is not None else ""
-    layers, listed = _network(analysis, cmap, prefix=prefix, set_index=0)
+    layers, listed = _network(analysis, cmap, geo, prefix=prefix, set_index=0, overlays=overlays)
     sets = [layers]
     geoms = [*analysis.edges.geometry, *analysis.nodes.geometry]
     scales = _flow_scales(analysis.edges[analysis.edges["active"]])
-    if compare is None:
-        panel = {
-            "title": f"corridor · {doc['scenario']} ({doc['year']})",
-            "switch": None,
-            "blocks": [_block(doc, listed[:TOP_BOTTLENECKS])],
-        }
-    else:
+    busy = analysis.edges[analysis.edges["active"] & (analysis.edges["flow"] > 0)]
+    view = _bounds(busy.geometry if len(busy) else analysis.edges.geometry)
+    span = None
+    timeline_info = None
+    heading = f"{doc['scenario']} · {doc['year']}"
+    title = f"corridor · {doc['scenario']} ({doc['year']})"
+    if compare is not None:
         cdoc = compare.document
-        other, other_listed = _network(compare, cmap, prefix=str(cdoc["scenario"]), set_index=1)
-        delta, span = _delta(analysis, compare, set_index=2)
+        other, other_listed = _network(compare, cmap, geo, prefix=str(cdoc["scenario"]), set_index=1)
+        delta, span = _delta(analysis, compare, geo, set_index=2)
         sets += [other, [delta]]
         geoms += [*compare.edges.geometry, *compare.nodes.geometry]
+        title = f"corridor · {doc['scenario']} ({doc['year']}) vs {cdoc['scenario']} ({cdoc['year']})"
+        heading = f"{doc['scenario']} · {doc['year']}  vs  {cdoc['scenario']} · {cdoc['year']}"
         panel = {
-            "title": f"corridor · {doc['scenario']} vs {cdoc['scenario']}",
+            "title": title,
             "switch": [str(doc["scenario"]), str(cdoc["scenario"]), "Δ utilisation"],
             "blocks": [
                 _block(doc, listed[:_TOP_COMPARE]),
                 _block(cdoc, other_listed[:_TOP_COMPARE], title="compared with "),
             ],
         }
-    panel["key"] = _key(scales, threshold)
+    elif years:
+        runs = list(years)
+        first = _first_years(runs)
+        names = {f"{b['layer']}:{b['id']}": str(b["name"]) for run in runs for b in run.document["bottlenecks"]}
+        sets, blocks = [], []
+        # one width scale for all years, so that a line's width compares across the slider
+        for run in runs:
+            for unit, value in _flow_scales(run.edges[run.edges["active"]]).items():
+                scales[unit] = max(scales.get(unit, 0.0), value)
+        for run in runs:
+            run_layers, run_listed = _network(run, cmap, geo, prefix="", set_index=0, overlays=overlays, scales=scales)
+            for item in run_listed:
+                layer = "edge" if f"edge:{item['id']}" in first else "node"
+                since, binding = first.get(f"{layer}:{item['id']}", (int(run.document["year"]), False))
+                item["meta"] += f" · {'binds' if binding else 'flagged'} from {since}"
+            sets.append(run_layers)
+            blocks.append(_block(run.document, run_listed[:TOP_BOTTLENECKS]))
+        years_list = [int(r.document["year"]) for r in runs]
+        start = years_list.index(int(doc["year"])) if int(doc["year"]) in years_list else 0
+        timeline_info = {
+            "years": years_list,
+            "start": start,
+            # per bottleneck: id, first year flagged (or binding), whether it binds, name
+            "first": sorted(
+                [[key.split(":", 1)[1], since, binding, names[key]] for key, (since, binding) in first.items()],
+                key=lambda t: (t[1], t[0]),
+            ),
+        }
+        heading = f"{doc['scenario']} · {years_list[0]}–{years_list[-1]}"
+        title = f"corridor · {doc['scenario']} ({years_list[0]}–{years_list[-1]})"
+        panel = {"title": title, "switch": None, "blocks": blocks}
+    else:
+        panel = {"title": title, "switch": None, "blocks": [_block(doc, listed[:TOP_BOTTLENECKS])]}
+    basemap, frame = _basemap(analysis)
+    prov = doc["provenance"]
     return {
-        "title": panel["title"],
+        "title": title,
+        "heading": heading,
+        "provenance": f"corridor {prov.get('corridor_version') or __version__} · data as of {_as_of(analysis)} "
+        f"(version {_text(prov.get('data_version'))}) · threshold {threshold:.2f}",
         "bounds": _bounds(geoms),
-        "delta_span": span if compare is not None else None,
-        "basemap": _basemap(analysis),
+        "view": view,
+        "delta_span": span,
+        "basemap": basemap,
         "tiles": dict(_OSM) if tiles == "online" else None,
+        "geom": geo.table,
         "sets": sets,
+        "labels": _labels(analysis, frame),
+        "legend": _legend(analysis, threshold, scales, span, overlays),
+        "timeline": timeline_info,
         "panel": panel,
     }
 
@@ -653,11 +1014,15 @@ window.corridorMap = corridorDraw({{ this._parent.get_name() }}, "corridor-data"
     def __init__(self, data: dict[str, Any]) -> None:
         super().__init__()
         self._name = "Corridor"
+        self.title = str(data["title"])
         self.payload = _json_for_html(data)
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         assert isinstance(figure, Figure), "the corridor layer must be on a map in a figure"
+        # the title as escaped text (a value, not a template; braces as entities, so no template delimiters)
+        title = html.escape(self.title).replace("{", "&#123;").replace("}", "&#125;").replace("%", "&#37;")
+        figure.header.add_child(_Text(f"<title>{title}</title>"), name="corridor_title")
         figure.header.add_child(_Text(f"<style>\n{_asset('map.css')}\n</style>"), name="corridor_css")
         figure.header.add_child(_Text(f"<script>\n{_asset('map.js')}\n</script>"), name="corridor_js")
         figure.html.add_child(
@@ -667,8 +1032,15 @@ window.corridorMap = corridorDraw({{ this._parent.get_name() }}, "corridor-data"
         super().render(**kwargs)
 
 
-def make_map(analysis: Analysis, *, compare: Analysis | None = None, tiles: str = "none") -> folium.Map:
-    """A folium map of an analysis (and optionally a second scenario to compare with).
+def make_map(
+    analysis: Analysis,
+    *,
+    compare: Analysis | None = None,
+    tiles: str = "none",
+    years: Sequence[Analysis] | None = None,
+    overlays: Sequence[Overlay] = (),
+) -> folium.Map:
+    """A folium map of an analysis (and optionally a second scenario to compare with, or a timeline).
 
     Parameters
     ----------
@@ -680,28 +1052,35 @@ def make_map(analysis: Analysis, *, compare: Analysis | None = None, tiles: str 
     tiles : {"none", "online"}
         ``"none"`` (default): the bundled Natural Earth outlines only, no network use.
         ``"online"``: also an OpenStreetMap tile layer, as an opt-in base layer.
+    years : list of corridor.pipeline.Analysis, optional
+        One analysis per year (from :func:`timeline`): a year slider shows each year's network, flows and
+        bottlenecks, and the panel says from which year each bottleneck binds. Not with ``compare``.
+    overlays : list of Overlay
+        Extra per-asset layers (a value in [0, 1] per asset id), each with a legend scale.
 
     Returns
     -------
     folium.Map
         The map; render it offline with :func:`write_map` (or :func:`corridor.offline.render_offline`).
     """
-    data = map_data(analysis, compare=compare, tiles=tiles)
+    data = map_data(analysis, compare=compare, tiles=tiles, years=years, overlays=overlays)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)
     # only what the page uses: no jQuery, Bootstrap, Font Awesome or awesome-markers
     m.default_js = [(n, u) for n, u in m.default_js if n in _KEEP_JS]
     m.default_css = [(n, u) for n, u in m.default_css if n in _KEEP_CSS]
-    threshold = float(analysis.document["provenance"].get("bottleneck_threshold") or 0.9)
-    _colormap(threshold).add_to(m)
-    if data["delta_span"] is not None:
-        _delta_colormap(data["delta_span"]).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     _Corridor(data).add_to(m)
     return m
 
 
 def write_map(
-    analysis: Analysis, path: str | os.PathLike[str], *, compare: Analysis | None = None, tiles: str = "none"
+    analysis: Analysis,
+    path: str | os.PathLike[str],
+    *,
+    compare: Analysis | None = None,
+    tiles: str = "none",
+    years: Sequence[Analysis] | None = None,
+    overlays: Sequence[Overlay] = (),
 ) -> Path:
     """Write the map as one self-contained HTML file (atomically: a temporary file, then a rename).
 
@@ -709,7 +1088,7 @@ def write_map(
 
     Parameters
     ----------
-    analysis, compare, tiles
+    analysis, compare, tiles, years, overlays
         As for :func:`make_map`.
     path : path
         The HTML file to write (its folder is created).
@@ -727,11 +1106,12 @@ def write_map(
     if compare is not None:
         _validate.instance(compare, Analysis, "compare", "an Analysis (from corridor.analyze) or None")
     out = check_output(path, geodata=analysis.geodata.path)  # before the work: fail fast
-    page = render_offline(make_map(analysis, compare=compare, tiles=tiles)).encode("utf-8")
+    page = render_offline(make_map(analysis, compare=compare, tiles=tiles, years=years, overlays=overlays))
+    data = page.encode("utf-8")
 
     def write(tmp: Path) -> None:
         with open(tmp, "xb") as fh:
-            fh.write(page)
+            fh.write(data)
 
     # the writer every output shares: refuses the bundled and the input geodata, folders and devices
     return atomic_write(out, write, geodata=analysis.geodata.path)

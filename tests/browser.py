@@ -19,11 +19,11 @@ def page_data(page: str) -> dict[str, Any]:
 class Page:
     """A page opened offline, recording console errors, network attempts and dialogs."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
+    def __init__(self, browser: Any, path: Path, viewport: dict[str, int] | None = None) -> None:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
-        self.page = page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page = page = browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
         page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         page.on("dialog", self._dialog)

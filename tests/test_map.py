@@ -15,7 +15,18 @@ from corridor import CorridorError
 from corridor.assignment import assign
 from corridor.bottlenecks import flag_bottlenecks
 from corridor.cli import main
-from corridor.maps import MODES, TOP_BOTTLENECKS, make_map, map_data, write_map
+from corridor.maps import (
+    COMMODITIES,
+    MODES,
+    PRICE_UNITS,
+    TOP_BOTTLENECKS,
+    Overlay,
+    make_map,
+    map_data,
+    parse_years,
+    timeline,
+    write_map,
+)
 from corridor.offline import render_offline
 from corridor.pipeline import Analysis, analyze
 from corridor.report import result_document
@@ -124,13 +135,15 @@ def test_online_tiles_opt_in(tiny: Analysis) -> None:
         make_map(tiny, tiles="osm")
 
 
-def test_planned_dashed_and_faint(tiny: Analysis) -> None:
+def test_planned_grey_and_faint(tiny: Analysis) -> None:
     data = page_data(render_offline(make_map(tiny)))
-    (planned,) = [e for e in _items(data["sets"][0], "edges") if e["dash"]]
-    assert planned["id"] == "a-b-new" and planned["dash"] == "7 6"
+    (planned,) = [e for e in _items(data["sets"][0], "edges") if not e["active"]]
+    assert planned["id"] == "a-b-new" and planned["color"] == "#9a9a9a"
     assert planned["opacity"] < 0.6  # not in service in 2024: faint
-    assert planned["year"] == "2030"  # labelled with its start year
+    assert planned["start"] == "2030"  # its start year: in its facts, not drawn on the line
     assert ["status", "construction, start 2030 — not in service in 2024"] in planned["info"]["rows"]
+    # geometry is stored once and referred to
+    assert planned["g"] == "e:a-b-new" and data["geom"]["e:a-b-new"][0] == [47.0, 66.0]
 
 
 def test_escaping(tiny: Analysis) -> None:
@@ -219,7 +232,7 @@ def test_browser_loads_offline(
             nodes: document.querySelectorAll('path.cx-node.cx-set-0').length,
             badges: document.querySelectorAll('.cx-badge-icon').length,
             hidden: document.querySelectorAll('.cx-set-1, .cx-set-2').length,
-            legend: document.querySelectorAll('.legend svg').length,
+            legend: document.querySelectorAll('.cx-legend .cx-bar').length,
             layers: document.querySelectorAll('.leaflet-control-layers-overlays input').length,
             arrows: document.querySelectorAll('textPath').length,
         })"""
@@ -244,6 +257,13 @@ def test_browser_toggle_layer(pages: dict[str, Path], open_page: Any, baseline: 
     assert pg.count("path.cx-edge") == len(baseline.edges) - rail
     box.click()
     assert pg.count("path.cx-mode-rail") == rail
+    # a commodity: lines that carry only data (the fibres) hide; rail carries freight and oil and stays
+    fibre = int((baseline.edges["mode"] == "fiber").sum())
+    pg.page.get_by_role("checkbox", name="Commodity Data (Tbps)").click()
+    assert pg.count("path.cx-mode-fiber.cx-off") == fibre > 0
+    assert pg.count("path.cx-mode-rail.cx-off") == 0
+    pg.page.get_by_role("checkbox", name="Commodity Data (Tbps)").click()
+    assert pg.count("path.cx-off") == 0
     assert pg.errors == []
 
 
@@ -270,6 +290,7 @@ def test_browser_tooltip_and_bottleneck_zoom(pages: dict[str, Path], open_page: 
     after = pg.view()
     assert after != before
     assert after["zoom"] >= before["zoom"]
+    pg.page.evaluate("() => corridorMap.closePopup()")
     # hovering an edge shows its tooltip
     pg.hover_path(pg.mark(worst["name"]))
     tip = pg.page.locator(".leaflet-tooltip", has_text=worst["name"])
@@ -351,3 +372,277 @@ def test_browser_screenshot_not_blank(pages: dict[str, Path], open_page: Any, tm
     rgb = np.asarray(img).astype(int)
     coloured = int(((rgb.max(axis=2) - rgb.min(axis=2)) > 60).sum())
     assert coloured > 5000, f"only {coloured} coloured pixels"
+
+
+# --------------------------------------------------------------------------------------------
+# issue 15: a map a planner can read
+
+
+ARTIFACTS = Path(__file__).parent / "artifacts"  # git-ignored: screenshots to look at
+
+
+def test_money_in_honest_units(baseline: Analysis) -> None:
+    data = map_data(baseline)
+    edges = {e["id"]: e for e in _items(data["sets"][0], "edges")}
+    worst = baseline.document["bottlenecks"][0]
+    rows = dict(map(tuple, edges[worst["id"]]["info"]["rows"]))
+    # as the CLI prints it (shadow_price with one decimal), in USD per t, and what 1 Mt/yr more saves a year
+    assert rows["shadow price"].startswith(f"{worst['shadow_price']:,.1f} USD/t")
+    assert "MUSD/yr" in rows["shadow price"]
+    assert not any("per unit of flow" in row[1] for e in edges.values() for row in e["info"]["rows"])
+    assert set(PRICE_UNITS) >= {"Mt/yr", "bcm/yr", "MW", "Tbps"}
+    first = data["panel"]["blocks"][0]["bottlenecks"][0]
+    assert first["meta"].endswith(f" · {worst['shadow_price']:,.1f} USD/t")
+    units = {
+        row[1].split(" ", 1)[1].split(";")[0]
+        for e in edges.values()
+        for row in e["info"]["rows"]
+        if row[0] == "shadow price"
+    }
+    assert units <= {"USD/t", "USD/MWh", "USD per Gbps-year", "USD per 1000 m³"}
+
+
+def test_title_provenance_and_labels(baseline: Analysis, pages: dict[str, Path]) -> None:
+    data = map_data(baseline)
+    assert data["title"] == "corridor · baseline-2024 (2024)"
+    as_of = baseline.document["provenance"]["data_as_of"]  # from the data (geodata/metadata.toml), not the clock
+    assert data["provenance"].startswith("corridor ") and f"data as of {as_of}" in data["provenance"]
+    page = pages["baseline"].read_text(encoding="utf-8")
+    assert "<title>corridor · baseline-2024 (2024)</title>" in page
+    labels = {label["t"]: label for label in data["labels"]}
+    assert {"Caspian Sea", "Black Sea", "Mediterranean Sea", "Kazakhstan", "Georgia", "Aktau", "Baku"} <= set(labels)
+    assert {"Poti", "Tbilisi", "Dostyk"} <= set(labels)
+    assert len([t for t in labels if t == "Baku"]) == 1  # one label per place
+    assert labels["Caspian Sea"]["p"] < labels["Aktau"]["p"]
+    modes = [m[0] for m in data["legend"]["modes"]]
+    assert modes == [m for m in MODES if m in set(baseline.edges["mode"])]  # no empty rows
+    assert "road" in MODES and "gas" in COMMODITIES
+
+
+def test_compare_lists_all_and_visible_delta(baseline: Analysis, target: Analysis) -> None:
+    data = map_data(target, compare=baseline)
+    first, second = data["panel"]["blocks"]
+    assert len(first["bottlenecks"]) == len(target.document["bottlenecks"]) and first["more"] == 0
+    assert len(second["bottlenecks"]) == len(baseline.document["bottlenecks"])
+    delta_scale = data["legend"]["scales"][1]
+    neutral = dict((o, c) for o, c in delta_scale["stops"])[0.5]
+    assert neutral not in {data["basemap"]["land"], data["basemap"]["sea"], "#f4f4f4", "#ffffff"}
+    assert len(data["legend"]["scales"]) == 2  # utilisation and change: no empty box
+    # geometry is shared by both scenarios and the delta layer
+    assert len(data["geom"]) == len(set(target.edges.index) | set(baseline.edges.index)) + len(
+        set(target.nodes.index) | set(baseline.nodes.index)
+    )
+
+
+def test_timeline_data(baseline: Analysis) -> None:
+    assert parse_years("2024:2027") == [2024, 2025, 2026, 2027]
+    assert parse_years("2024,2030") == [2024, 2030]
+    for bad in ("x:y", "2024:2200", "2030:2024"):
+        with pytest.raises(CorridorError, match="timeline"):
+            parse_years(bad)
+    runs = timeline(baseline, [2024, 2030])
+    assert [r.document["year"] for r in runs] == [2024, 2030] and runs[0] is baseline
+    data = map_data(baseline, years=runs)
+    assert data["timeline"]["years"] == [2024, 2030] and data["timeline"]["start"] == 0
+    first = {f[0]: f for f in data["timeline"]["first"]}
+    worst = baseline.document["bottlenecks"][0]
+    assert first[worst["id"]][1:] == [2024, True, worst["name"]]
+    assert len(data["sets"]) == 2 and len(data["panel"]["blocks"]) == 2
+    active = [{e["id"] for e in _items(s, "edges") if e["active"]} for s in data["sets"]]
+    assert active[0] < active[1]  # assets enter service
+    assert all("g" in e and "ll" not in e for s in data["sets"] for e in _items(s, "edges"))  # geometry once
+    metas = [b["meta"] for block in data["panel"]["blocks"] for b in block["bottlenecks"]]
+    assert metas and all(re.search(r"(binds|flagged) from 20\d\d$", m) for m in metas)
+    with pytest.raises(CorridorError, match="timeline or a comparison"):
+        map_data(baseline, years=runs, compare=baseline)
+    assert render_offline(make_map(baseline, years=runs)) == render_offline(make_map(baseline, years=runs))
+
+
+def test_overlay_layer(tiny: Analysis) -> None:
+    data = map_data(tiny, overlays=[Overlay("P(bottleneck)", {"p": 0.7, "a-c": 0.1, "nope": 1.0}, "probability")])
+    (layer,) = [layer for layer in data["sets"][0] if "overlay" in layer]
+    assert layer["name"]["text"] == "P(bottleneck)"
+    assert sorted(i["id"] for i in layer["overlay"]) == ["a-c", "p"]
+    assert ["probability", "70%"] in next(i for i in layer["overlay"] if i["id"] == "p")["info"]["rows"]
+    assert data["legend"]["scales"][-1]["caption"] == "P(bottleneck)"
+
+
+def test_cli_timeline(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["map", "--method", "aon", "--timeline", "2024:2026"]) == 0
+    out = Path(capsys.readouterr().out.strip())
+    assert out == Path("maps") / "baseline-2024-2024-2026.html"
+    assert page_data((tmp_path / out).read_text(encoding="utf-8"))["timeline"]["years"] == [2024, 2025, 2026]
+    assert main(["map", "--timeline", "2024:2026", "--compare", "baseline-2024"]) == 2
+    assert main(["map", "--timeline", "soon"]) == 2
+
+
+@pytest.fixture(scope="module")
+def timeline_page(tmp_path_factory: pytest.TempPathFactory, baseline: Analysis) -> Path:
+    runs = timeline(baseline, [2024, 2027, 2030, 2033])
+    return write_map(baseline, tmp_path_factory.mktemp("timeline") / "timeline.html", years=runs)
+
+
+_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.cx-label'))
+    .filter(e => e.style.display === 'block')
+    .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, e.textContent]; })"""
+
+
+@pytest.mark.browser
+def test_browser_labels_do_not_overlap(pages: dict[str, Path], open_page: Any) -> None:
+    pg = open_page(pages["baseline"])
+    seen: set[str] = set()
+    for zoom in (4, 6, 8, 10):
+        for centre in ([41.5, 48.0], [41.7, 44.8], [43.0, 51.0], [44.0, 70.0], [41.0, 35.0]):
+            pg.page.evaluate("([c, z]) => { corridorMap.setView(c, z, {animate: false}); }", [centre, zoom])
+            boxes = pg.page.evaluate(_LABEL_BOXES)
+            seen.update(b[4] for b in boxes)
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+                    assert not overlap, f"zoom {zoom} at {centre}: {a[4]!r} overlaps {b[4]!r}"
+    assert {"Caspian Sea", "Black Sea", "Aktau", "Baku", "Tbilisi", "Poti", "GEORGIA".title()} <= {
+        s.title() if s.isupper() else s for s in seen
+    }
+    assert pg.errors == []
+
+
+@pytest.mark.browser
+def test_browser_one_popup_no_tooltip(pages: dict[str, Path], open_page: Any, baseline: Analysis) -> None:
+    pg = open_page(pages["baseline"])
+    worst = baseline.document["bottlenecks"][0]
+    pg.hover_path(pg.mark(worst["name"]))
+    pg.page.locator(".leaflet-tooltip").first.wait_for(state="visible", timeout=3000)
+    pg.page.mouse.down()
+    pg.page.mouse.up()
+    pg.page.locator(".leaflet-popup").wait_for(state="visible", timeout=3000)
+    state = pg.page.evaluate(
+        """() => ({
+            popups: document.querySelectorAll('.leaflet-popup').length,
+            tooltips: Array.from(document.querySelectorAll('.leaflet-tooltip')).filter(
+                t => t.offsetParent !== null && getComputedStyle(t).opacity !== '0').length,
+            text: document.querySelector('.leaflet-popup-content').innerText,
+            outline: getComputedStyle(document.querySelector("path[data-probe='yes']")).outlineStyle,
+        })"""
+    )
+    assert state["popups"] == 1 and state["tooltips"] == 0
+    assert worst["name"] in state["text"] and "source" in state["text"] and "USD/t" in state["text"]
+    assert state["outline"] == "none"
+    pg.page.mouse.move(5, 450)  # moving over other lines opens no tooltip while the popup is open
+    # a badge opens the popup of its asset
+    pg.page.evaluate("() => corridorMap.closePopup()")
+    pg.page.locator(".cx-badge-icon").first.click()
+    pg.page.locator(".leaflet-popup").wait_for(state="visible", timeout=3000)
+    assert pg.count(".leaflet-popup") == 1
+    assert worst["name"] in pg.page.locator(".leaflet-popup-content").inner_text()
+    assert pg.errors == []
+
+
+@pytest.mark.browser
+def test_browser_panel_zooms_and_opens(pages: dict[str, Path], open_page: Any, baseline: Analysis) -> None:
+    pg = open_page(pages["baseline"])
+    worst = baseline.document["bottlenecks"][0]
+    pg.page.locator(".cx-panel button.cx-bn").first.click()
+    pg.page.locator(".leaflet-popup").wait_for(state="visible", timeout=3000)
+    assert worst["name"] in pg.page.locator(".leaflet-popup-content").inner_text()
+    # the badge of the bottleneck is visible: inside the map and not under the panel or the legend
+    hit = pg.page.evaluate(
+        """() => {
+            const b = document.querySelector('.cx-badge-icon').getBoundingClientRect();
+            const x = b.left + b.width / 2, y = b.top + b.height / 2;
+            const e = document.elementFromPoint(x, y);
+            return {inside: x > 0 && y > 0 && x < innerWidth && y < innerHeight,
+                    covered: !!(e && e.closest('.cx-panel, .cx-legend, .cx-heading'))};
+        }"""
+    )
+    assert hit == {"inside": True, "covered": False}
+    assert pg.errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(844, 390), (1024, 420), (700, 330)])
+def test_browser_short_screen_controls_clear(pages: dict[str, Path], browser: Any, size: tuple[int, int]) -> None:
+    from .browser import Page
+
+    pg = Page(browser, pages["compare"], viewport={"width": size[0], "height": size[1]})
+    try:
+        hidden = pg.page.evaluate(
+            """() => ['.leaflet-control-zoom-in', '.leaflet-control-zoom-out', '.leaflet-control-layers-toggle']
+                .filter(sel => {
+                    const el = document.querySelector(sel), r = el.getBoundingClientRect();
+                    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    return !(hit && (hit === el || el.contains(hit)));
+                })"""
+        )
+        assert hidden == [] and pg.errors == []
+    finally:
+        pg.close()
+
+
+@pytest.mark.browser
+def test_browser_phone_layout(pages: dict[str, Path], browser: Any) -> None:
+    from .browser import Page
+
+    pg = Page(browser, pages["baseline"], viewport={"width": 390, "height": 844})
+    try:
+        state = pg.page.evaluate(
+            """() => {
+                const top = sel => {
+                    const r = document.querySelector(sel).getBoundingClientRect();
+                    const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    return !!e && (e === document.querySelector(sel) || document.querySelector(sel).contains(e));
+                };
+                const area = sel => Array.from(document.querySelectorAll(sel)).reduce((s, e) => {
+                    const r = e.getBoundingClientRect(); return s + r.width * r.height; }, 0);
+                return {
+                    zoomIn: top('.leaflet-control-zoom-in'), zoomOut: top('.leaflet-control-zoom-out'),
+                    layers: top('.leaflet-control-layers-toggle'),
+                    covered: area('.cx-panel, .cx-legend, .cx-heading') / (innerWidth * innerHeight),
+                    panelOpen: document.querySelector('.cx-panel details').open,
+                    zoom: corridorMap.getZoom(),
+                };
+            }"""
+        )
+        assert state["zoomIn"] and state["zoomOut"] and state["layers"]
+        assert state["covered"] <= 0.35, state
+        assert not state["panelOpen"] and state["zoom"] >= 4
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.page.screenshot(path=str(ARTIFACTS / "phone-390x844.png"))
+        pg.page.locator(".cx-panel summary").click()  # the panel opens on demand
+        assert pg.page.locator(".cx-panel details").evaluate("d => d.open")
+        assert pg.errors == [] and pg.requests == []
+    finally:
+        pg.close()
+
+
+@pytest.mark.browser
+def test_browser_timeline_slider(timeline_page: Path, open_page: Any) -> None:
+    pg = open_page(timeline_page)
+    draw = """() => ({
+        idle: document.querySelectorAll('path.cx-edge.cx-idle').length,
+        edges: document.querySelectorAll('path.cx-edge').length,
+        year: document.querySelector('.cx-year').textContent,
+        heading: document.querySelector('.cx-heading h1').textContent,
+        panel: document.querySelector('.cx-panel').innerText,
+    })"""
+    before = pg.page.evaluate(draw)
+    slider = pg.page.locator("input.cx-slider")
+    slider.fill("3")  # the last year
+    after = pg.page.evaluate(draw)
+    assert before["year"] == "2024" and after["year"] == "2033" and after["heading"].endswith("2033")
+    assert before["edges"] == after["edges"] and after["idle"] < before["idle"]  # assets entered service
+    assert "year 2033" in after["panel"] and "from 20" in after["panel"]
+    assert "When each starts to bind (2024–2033)" in after["panel"]
+    assert pg.errors == [] and pg.requests == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.page.screenshot(path=str(ARTIFACTS / "timeline-2033.png"))
+
+
+@pytest.mark.browser
+def test_browser_screenshots(pages: dict[str, Path], open_page: Any) -> None:
+    """Desktop screenshots as test artefacts (tests/artifacts/, git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name in ("baseline", "compare"):
+        pg = open_page(pages[name])
+        pg.page.screenshot(path=str(ARTIFACTS / f"desktop-{name}.png"))
+    print(f"screenshots in {ARTIFACTS}")
