@@ -29,6 +29,7 @@ unserved) at p05/p50/p95.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import multiprocessing
 import sys
@@ -512,6 +513,7 @@ def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int],
     from .criticality import _sigint_ignored, _stop
 
     pool = None
+    todo = iter(batches)
     try:
         with _sigint_ignored():  # Ctrl-C is the parent's to handle (see corridor.criticality)
             # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
@@ -521,15 +523,22 @@ def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int],
                 initializer=_init_worker,
                 initargs=(ctx,),
             )
-            pending = {pool.submit(_worker_batch, s, v) for s, v in batches}
+            pending = {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}  # starts them
+        # a few batches in flight per worker: a short queue to drop on Ctrl-C, and a cheap wait
+        pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 start, out = f.result()
                 parts[start] = out
                 advance(len(out))
+            pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, len(done))}
     except BaseException:
         if pool is not None:
+            # the queue's feeder thread may be blocked writing a batch to a worker that is about to end: do
+            # not let the interpreter's exit wait for it
+            with contextlib.suppress(Exception):
+                pool._call_queue.cancel_join_thread()
             _stop(pool)
         raise
     pool.shutdown()

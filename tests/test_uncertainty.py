@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +23,7 @@ from corridor.pipeline import analyze
 from corridor.scenario import _parse, load_scenario
 from corridor.uncertainty import collapse, design, list_parameters, uncertainty
 
+from .conftest import REPO
 from .netbuild import make_geodata, scenario
 
 
@@ -183,3 +190,61 @@ def test_amount_range_must_hold_the_amount():
         _parse(doc, "x.toml")
     doc["demand"][0].update(amount_low=1.0, amount_high=4.0)
     assert _parse(doc, "x.toml").demand[0].amount_high == 4.0
+
+
+#: Runs ``corridor ARGV`` and touches the marker file when the samples start.
+WRAPPER = """
+import sys
+from pathlib import Path
+
+import corridor.uncertainty as unc
+from corridor.cli import main
+
+marker = Path(sys.argv[1])
+original = unc.run
+
+
+def run(*args, **kwargs):
+    marker.touch()
+    return original(*args, **kwargs)
+
+
+unc.run = run
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_ctrl_c_stops_the_workers_and_prints_nothing(tmp_path):
+    from .test_interrupt import _wait, _workers
+
+    marker = tmp_path / "sampling"
+    argv = ["uncertainty", "--scenario", "target-2030", "--samples", "100000", "--workers", "2", "--json"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, str(marker), *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        _wait(lambda: marker.exists() or proc.poll() is not None, "the sampling")
+
+        def started() -> bool:
+            workers[:] = _workers(proc.pid)
+            return len(workers) >= 2 or proc.poll() is not None
+
+        _wait(started, "the worker processes")
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.stderr.read()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert err == "corridor: interrupted\n", err
+    assert proc.returncode == 130
+    assert out == ""  # nothing partial
+    _wait(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), "the workers to end", timeout=10)
