@@ -275,6 +275,11 @@ def _criticality_args(p: argparse.ArgumentParser) -> None:
         default=os.cpu_count() or 1,
         help="worker processes for large networks (default: the cores available; used from 100 re-solves on)",
     )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the re-solves on Dask: tcp://host:8786, or 'local' for a LocalCluster of --jobs processes",
+    )
     p.add_argument("--json", action="store_true", help="print JSON (all assets)")
 
 
@@ -287,7 +292,7 @@ def _criticality(args: argparse.Namespace) -> int:
     _at_least(args.jobs, "--jobs", 1)
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
-    table = criticality(data, sc, jobs=args.jobs, progress=not args.json)
+    table = criticality(data, sc, jobs=args.jobs, progress=not args.json, scheduler=args.scheduler)
     if args.json:
         print(table.to_json(orient="records", indent=1, force_ascii=False))
         return 0

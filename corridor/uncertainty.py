@@ -544,24 +544,31 @@ def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int],
     pool.shutdown()
 
 
+@contextlib.contextmanager
+def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]]:
+    """A ``distributed.Client`` and the backend's name: connected to ``scheduler`` (``tcp://host:8786``), or to a
+    ``LocalCluster`` of ``workers`` single-threaded processes started here for ``"local"``; closed on exit."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as e:
+        raise ArgumentError("--scheduler needs Dask's distributed scheduler (fix: pip install 'corridor[dask]')") from e
+    with contextlib.ExitStack() as stack:
+        if scheduler == "local":
+            n = max(1, workers)
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
+            yield stack.enter_context(Client(cluster)), f"dask LocalCluster ({n} processes)"
+        else:
+            yield stack.enter_context(Client(scheduler)), f"dask {scheduler}"
+
+
 def _run_dask(
     ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, scheduler: str, workers: int
 ) -> str:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError as e:
-        raise ArgumentError("--scheduler needs Dask's distributed scheduler (fix: pip install 'corridor[dask]')") from e
-    cluster = None
-    with contextlib.ExitStack() as stack:
-        if scheduler == "local":
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
-            )
-            client = stack.enter_context(Client(cluster))
-            backend = f"dask LocalCluster ({max(1, workers)} processes)"
-        else:
-            client = stack.enter_context(Client(scheduler))
-            backend = f"dask {scheduler}"
+    from distributed import as_completed
+
+    with dask_client(scheduler, workers=workers) as (client, backend):
         remote = client.scatter(ctx, broadcast=True)
         futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in batches]
         try:
