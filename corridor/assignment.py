@@ -23,7 +23,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -389,6 +389,88 @@ class MasterLP:
             np.array(index, dtype=np.int32),
             np.array(value),
         )
+
+    # ------------------------------------------------------------- re-solving with other figures (uncertainty)
+
+    def set_capacity(self, capacity: np.ndarray) -> None:
+        """Give every arc a new capacity (what the assignment may use) for the next solves: bounds only.
+
+        The capacity rows already in the model get their new right-hand side; rows added later read it.
+        Which arcs are capacitated (finite) may not change.
+        """
+        capacity = np.asarray(capacity, dtype=float)
+        if capacity.shape != (self.arcs.n_arcs,) or (np.isfinite(capacity) != self.finite).any():
+            raise ArgumentError("set_capacity needs one capacity per arc, finite exactly where it was finite")
+        self.arcs = replace(self.arcs, capacity=capacity)
+        self.problem = replace(self.problem, arcs=self.arcs)
+        if self.capped_rows:
+            n = len(self.capped_rows)
+            rows = np.arange(self.n_dem, self.n_dem + n, dtype=np.int32)
+            self.h.changeRowsBounds(n, rows, np.full(n, -self._inf), capacity[self.capped_rows])
+        self.h.setOptionValue("simplex_strategy", 1)  # new right-hand sides keep the basis dual feasible
+
+    def set_demand(self, demand: np.ndarray) -> None:
+        """Give every demand row a new amount for the next solves (the fixed right-hand side of its row)."""
+        demand = np.asarray(demand, dtype=float)
+        if demand.shape != (self.n_dem,) or not (np.isfinite(demand) & (demand >= 0)).all():
+            raise ArgumentError("set_demand needs one finite, non-negative amount per demand row")
+        self.problem = replace(self.problem, demand=demand)
+        self.h.changeRowsBounds(self.n_dem, np.arange(self.n_dem, dtype=np.int32), demand, demand)
+        self.h.setOptionValue("simplex_strategy", 1)
+
+    def set_cost(self, cost: np.ndarray) -> None:
+        """Give the arcs new generalised costs ``cost[c, a]`` for the next solves (the path columns' costs)."""
+        cost = np.asarray(cost, dtype=float)
+        if cost.shape != self.problem.cost.shape or not np.isfinite(cost).all():
+            raise ArgumentError("set_cost needs a finite cost per commodity and arc")
+        self.problem = replace(self.problem, cost=cost)
+        if self.columns:
+            n = len(self.columns)
+            k = self.problem.commodity
+            new = np.array(
+                [
+                    cost[k[r], np.asarray(p, dtype=np.int64)].sum()
+                    for (r, _), p in zip(self.columns, self.paths, strict=True)
+                ]
+            )
+            self.h.changeColsCost(n, np.arange(self.n_fixed_cols, self.n_fixed_cols + n, dtype=np.int32), new)
+
+    def checkpoint(self) -> tuple[Any, ...]:
+        """A mark of the model as it is now (columns, rows, basis, figures), to :meth:`restore` later."""
+        return (len(self.columns), len(self.capped_rows), self.h.getLp(), self.h.getBasis(), self.problem)
+
+    def restore(self, mark: tuple[Any, ...]) -> None:
+        """Go back to a :meth:`checkpoint`: drop the columns and rows added since, restore its basis and figures.
+
+        A solve after a restore depends only on the checkpoint and what was set since, not on the solves in
+        between (uncertainty runs use it so that a sample's result is the same in every worker).
+        """
+        n_cols, n_rows, lp, basis, problem = mark
+        first = self.n_fixed_cols + n_cols
+        if len(self.columns) > n_cols:
+            for (k, _), path in zip(self.columns[n_cols:], self.paths[n_cols:], strict=True):
+                self.seen.discard((k, tuple(path)))
+            for table in (self.users, self.on_arc):
+                for a in list(table):
+                    cols = [c for c in table[a] if c < first]
+                    if cols:
+                        table[a] = cols
+                    else:
+                        del table[a]
+            del self.columns[n_cols:], self.paths[n_cols:], self._flat_arcs[n_cols:], self._flat_cols[n_cols:]
+            self._flat_cache = None
+        self.row_of_arc[self.capped_rows[n_rows:]] = -1
+        del self.capped_rows[n_rows:]
+        # a new HiGHS instance holding the checkpoint's model and basis: no state of the solves in between
+        # (scaling, edge weights, factorisation) survives, so the next solves are the same in every process
+        self.h = new_highs()
+        self.h.setOptionValue("presolve", "off")
+        self.h.passModel(lp)
+        self.set_capacity(problem.arcs.capacity)
+        self.set_demand(problem.demand)
+        self.set_cost(problem.cost)
+        self.problem, self.arcs = problem, problem.arcs
+        self.h.setBasis(basis)
 
     def _load(self, x: np.ndarray) -> np.ndarray:
         if self._flat_cache is None or self._flat_cache[0] != len(self.columns):

@@ -276,6 +276,11 @@ def _criticality_args(p: argparse.ArgumentParser) -> None:
         default=os.cpu_count() or 1,
         help="worker processes for large networks (default: the cores available; used from 100 re-solves on)",
     )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the re-solves on Dask: tcp://host:8786, or 'local' for a LocalCluster of --jobs processes",
+    )
     p.add_argument("--json", action="store_true", help="print JSON (all assets)")
 
 
@@ -288,7 +293,7 @@ def _criticality(args: argparse.Namespace) -> int:
     _at_least(args.jobs, "--jobs", 1)
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
-    table = criticality(data, sc, jobs=args.jobs, progress=not (args.json or args.quiet))
+    table = criticality(data, sc, jobs=args.jobs, progress=not (args.json or args.quiet), scheduler=args.scheduler)
     if args.json:
         print(table.to_json(orient="records", indent=1, force_ascii=False))
         return 0
@@ -511,4 +516,96 @@ def _map(args: argparse.Namespace) -> int:
     other = analyze(args.compare, geodata=data, method=args.method) if args.compare else None
     runs = timeline(run, years) if years else None
     print(write_map(run, output, compare=other, tiles=args.tiles, years=runs))
+    return 0
+
+
+@command(
+    "uncertainty",
+    "Monte Carlo over the estimates' ranges: how likely each asset is the bottleneck.",
+    "corridor uncertainty --scenario target-2030 --samples 2000 --seed 1",
+)
+def _uncertainty_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
+    p.add_argument("--samples", type=int, default=256, help="samples (with --sensitivity: the base N; default: 256)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the design: the same seed, the same result")
+    p.add_argument("--sampler", default="lhs", choices=("lhs", "sobol", "random"), help="design (default: lhs)")
+    p.add_argument(
+        "--distribution", default="triangular", choices=("triangular", "uniform"), help="(default: triangular)"
+    )
+    p.add_argument("--workers", type=int, default=1, help="local worker processes, or the LocalCluster's (default: 1)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="run on Dask: a scheduler address tcp://host:8786, or 'local' for a LocalCluster of --workers "
+        "processes (needs corridor[dask])",
+    )
+    p.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="also Sobol indices of the served freight (SALib; runs N·(2D+2) samples for D parameters)",
+    )
+    p.add_argument("--top", type=int, default=15, help="how many assets the table lists (default: 15)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--list", action="store_true", help="list the uncertain parameters and their sources, and exit")
+
+
+@_uncertainty_args.handler
+def _uncertainty(args: argparse.Namespace) -> int:
+    from .report import dumps
+    from .scenario import load_scenario
+    from .uncertainty import list_parameters, uncertainty
+
+    data = load_geodata(args.geodata)
+    sc = load_scenario(args.scenario, data)
+    if args.list:
+        params = list_parameters(data, sc, distribution=args.distribution)
+        if args.json:
+            print(dumps({"scenario": sc.name, "parameters": params.drop(columns="layer").to_dict("records")}), end="")
+            return 0
+        print(f"Scenario {one_line(sc.name)} ({sc.year}): {len(params)} uncertain parameters ({args.distribution})")
+        print(f"{'parameter':<44}{'field':<11}{'low':>9}{'central':>9}{'high':>9} {'unit':<9} source")
+        for r in params.itertuples(index=False):
+            print(
+                f"{one_line(r.id)[:43]:<44}{r.field:<11}{r.low:>9.3g}{r.central:>9.3g}{r.high:>9.3g} "
+                f"{one_line(r.unit)[:8]:<9} {one_line(r.source_url)}"
+            )
+        return 0
+    _at_least(args.samples, "--samples", 1)
+    _at_least(args.workers, "--workers", 1)
+    _at_least(args.top, "--top", 0)
+    doc = uncertainty(
+        data,
+        sc,
+        samples=args.samples,
+        seed=args.seed,
+        sampler=args.sampler,
+        distribution=args.distribution,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        sensitivity=args.sensitivity,
+        progress=True,
+    )
+    if args.json:
+        print(dumps(doc), end="")
+        return 0
+    print(
+        f"Scenario {one_line(doc['scenario'])} ({doc['year']}): {doc['samples']} samples of {doc['parameters']} "
+        f"uncertain parameters ({doc['sampler']}, seed {doc['seed']}; {doc['backend']})"
+    )
+    print(f"{'#':>3} {'asset':<44}{'P(binding)':>11}{'P(bneck)':>9}{'util p05/p50/p95':>20}{'price p50/p95':>19}  unit")
+    for i, r in enumerate(doc["assets"][: args.top], 1):
+        util = f"{r['utilization_p05']:.2f}/{r['utilization_p50']:.2f}/{r['utilization_p95']:.2f}"
+        price = f"{r['shadow_price_p50']:,.1f}/{r['shadow_price_p95']:,.1f}"
+        print(
+            f"{i:>3} {one_line(r['name'])[:43]:<44}{r['p_binding']:>11.2f}{r['p_bottleneck']:>9.2f}{util:>20}"
+            f"{price:>19}  {one_line(r['shadow_price_unit'] or '')}"
+        )
+    print("Corridor demand, p05 / p50 / p95:")
+    for c, t in doc["totals"].items():
+        print(
+            f"  {c:<12} served {t['served_p05']:.2f} / {t['served_p50']:.2f} / {t['served_p95']:.2f}   "
+            f"diverted {t['diverted_p05']:.2f} / {t['diverted_p50']:.2f} / {t['diverted_p95']:.2f}"
+        )
+    for r in doc.get("sensitivity", [])[: args.top]:
+        print(f"  Sobol {one_line(r['parameter'])[:50]:<51} S1 {r['S1']:.3f}  ST {r['ST']:.3f}")
     return 0

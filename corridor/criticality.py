@@ -131,8 +131,12 @@ def n_minus_1(
     progress: Callable[[int, int], None] | None = None,
     skip_unloaded: bool = True,
     master: MasterLP | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """N-1 on a solver-ready problem: one row per asset with the change it causes when out.
+
+    ``scheduler`` runs the re-solves on Dask instead (an address ``tcp://host:8786``, or ``"local"`` for a
+    ``LocalCluster`` of ``jobs`` processes; see :func:`corridor.uncertainty.dask_client`), in chunks of 50 assets.
 
     Columns: ``id``, ``flow`` (base, all commodities), ``objective_change``, ``served_change`` (per
     demand row, summed in each row's own unit: a vector per asset), ``throughput_change`` (freight
@@ -146,9 +150,12 @@ def n_minus_1(
     cands = _candidates(arcs)
     todo = [(eid, a) for eid, a in cands.items() if not skip_unloaded or flow[a].sum() > 1e-9]
     results: dict[str, tuple[float, np.ndarray]] = {}
+    asked = jobs
     jobs = max(1, min(jobs, os.cpu_count() or 1, len(todo) // 50 or 1))
     done = 0
-    if jobs == 1:
+    if scheduler and todo:
+        _on_dask(problem, todo, results, scheduler=scheduler, jobs=asked, progress=progress)
+    elif jobs == 1:
         for eid, a in todo:
             blocked = np.zeros(arcs.n_arcs, dtype=bool)
             blocked[a] = True
@@ -203,6 +210,36 @@ def n_minus_1(
     return pd.DataFrame(rows).set_index("id")
 
 
+def _on_dask(
+    problem: Problem,
+    todo: list[tuple[str, np.ndarray]],
+    results: dict[str, tuple[float, np.ndarray]],
+    *,
+    scheduler: str,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """The N-1 re-solves as Dask tasks of 50 assets each (one warm master per task)."""
+    from distributed import as_completed
+
+    from .uncertainty import dask_client
+
+    n_chunks = max(1, math.ceil(len(todo) / 50))
+    chunks = [todo[i::n_chunks] for i in range(n_chunks)]
+    with dask_client(scheduler, workers=jobs) as (client, _):
+        remote = client.scatter(problem, broadcast=True)
+        futures = [client.submit(_solve_chunk, remote, chunk, pure=False) for chunk in chunks if chunk]
+        try:
+            for f in as_completed(futures):
+                for eid, objective, served in f.result():
+                    results[eid] = (objective, served)
+                if progress:
+                    progress(len(results), len(todo))
+        except BaseException:
+            client.cancel(futures)
+            raise
+
+
 def criticality(
     geodata: Geodata,
     scenario: Scenario,
@@ -210,8 +247,9 @@ def criticality(
     jobs: int = 1,
     progress: bool = False,
     skip_unloaded: bool = True,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """Rank the scenario's assets by what their loss costs (N-1), worst first.
+    """Rank the scenario's assets by what their loss costs (N-1), worst first (``scheduler``: see :func:`n_minus_1`).
 
     Returns
     -------
@@ -248,6 +286,7 @@ def criticality(
         jobs=jobs,
         progress=_progress if progress else None,
         skip_unloaded=skip_unloaded,
+        scheduler=scheduler,
     )
     cands = _candidates(arcs)
     out = []

@@ -14,6 +14,8 @@ A scenario file (``geodata/scenarios/<name>.toml``)::
     destination = "poti-port"
     commodity = "freight"
     amount = 1.2                     # in the commodity's unit (Mt/yr, MW, Tbps)
+    amount_low = 1.0                 # optional: the range of an estimate (corridor uncertainty)
+    amount_high = 1.5                # (also on [[background]]; low <= amount <= high)
     source_url = "https://..."
     note = "..."
 
@@ -118,6 +120,8 @@ class Demand:
     amount: float
     source_url: str = ""
     note: str = ""
+    amount_low: float | None = None  # the range of an estimate (corridor uncertainty); None: not given
+    amount_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,8 @@ class Background:
     direction: str = "both"  # edges: forward, reverse or both
     source_url: str = ""
     note: str = ""
+    amount_low: float | None = None  # the range of an estimate (corridor uncertainty); None: not given
+    amount_high: float | None = None
 
     @property
     def is_preload(self) -> bool:
@@ -493,6 +499,7 @@ def _parse(doc: dict[str, Any], where: str) -> Scenario:
                 amount=_number(d["amount"], where, entry, "amount"),
                 source_url=str(d.get("source_url", "")),
                 note=str(d.get("note", "")),
+                **_amount_range(d, where, entry),
             )
         )
     capacity = {}
@@ -616,9 +623,26 @@ def _parse_background(entries: list[dict[str, Any]], where: str) -> tuple[Backgr
                 direction=direction,
                 source_url=_optional_text(d, "source_url", where, entry),
                 note=_optional_text(d, "note", where, entry),
+                **_amount_range(d, where, entry),
             )
         )
     return tuple(out)
+
+
+def _amount_range(d: dict[str, Any], where: str, entry: str) -> dict[str, float]:
+    """The optional ``amount_low``/``amount_high`` of an entry: numbers with low <= amount <= high."""
+    out = {k: _number(d[k], where, entry, k) for k in ("amount_low", "amount_high") if k in d}
+    amount = _number(d["amount"], where, entry, "amount")
+    if out.get("amount_low", amount) > amount or out.get("amount_high", amount) < amount:
+        raise ScenarioError(
+            f"the range [{out.get('amount_low', amount):g}, {out.get('amount_high', amount):g}] does not hold "
+            f"the amount {amount:g}",
+            file=where,
+            feature=entry,
+            field="amount_low" if out.get("amount_low", amount) > amount else "amount_high",
+            fix="give amount_low <= amount <= amount_high",
+        )
+    return out
 
 
 def _parse_alternatives(entries: list[dict[str, Any]], where: str) -> tuple[Alternative, ...]:

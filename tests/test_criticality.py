@@ -126,3 +126,12 @@ if __name__ == "__main__":
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=300)
     assert float(out.stdout.strip()) < 1e-5  # equal within the LP tolerances (HiGHS: 1e-7 per row; warm starts differ)
+
+
+def test_dask_local_cluster_gives_the_same_ranking(ladder):
+    pytest.importorskip("distributed")
+    sc = scenario([("a", "c", 6.0)])
+    local = criticality(ladder, sc, jobs=1)
+    on_dask = criticality(ladder, sc, jobs=2, scheduler="local")
+    columns = ["id", "served_loss", "cost_change_musd", "throughput_change", "resolved"]
+    assert local[columns].equals(on_dask[columns])

@@ -1,0 +1,747 @@
+"""How sure is the bottleneck? Monte Carlo over the ranges of the estimates (stage 4, repeated).
+
+Every figure that is an estimate with a range becomes an uncertain parameter (:func:`list_parameters`):
+
+* ``capacity`` of a node or edge with ``capacity_low``/``capacity_high`` in the geodata (both directions of an
+  edge scale together; an asset whose capacity the scenario sets is not sampled);
+* ``tariff_usd`` of an edge and ``dwell_h`` of a node with ``*_low``/``*_high`` (they change the arcs' costs);
+* ``amount`` of a scenario's ``[[demand]]`` and ``[[background]]`` entries with ``amount_low``/``amount_high``;
+  an entry without them whose ``note`` says ESTIMATE gets ±20 % (:data:`ESTIMATE_SPREAD`).
+
+Each parameter follows a triangular distribution (low, central, high) by default, or a uniform one on
+[low, high]. The design (:func:`design`) is drawn from the seed once with :mod:`scipy.stats.qmc` (Latin
+hypercube, scrambled Sobol) or numpy's generator, so sample ``i`` is the same whatever runs it.
+
+Samples run in fixed batches of :data:`BATCH` consecutive samples. A worker builds the warm master LP once
+(:class:`corridor.assignment.MasterLP`), and for each batch goes back to its checkpoint after the central
+solve (:meth:`~corridor.assignment.MasterLP.restore`), then re-solves it per sample by changing bounds,
+right-hand sides and costs only. A sample's result therefore depends only on the seed, its index and the
+batch size: one worker, several local processes or a Dask cluster give the same JSON.
+
+Per asset (every node and edge with a finite capacity): ``p_binding`` (share of samples where the asset is
+binding by the rule of :func:`corridor.bottlenecks.classify`), ``p_bottleneck`` (near-capacity, binding or
+over-capacity), ``utilization_p05``/``_p50``/``_p95``, ``shadow_price_p50``/``_p95`` (in the units of
+:data:`corridor.bottlenecks.PRICE_UNITS`) and ``relief_musd_per_year_p50``; per commodity, the corridor's
+demand ``served`` and ``diverted`` (not carried: to its alternative where the scenario names one, else
+unserved) at p05/p50/p95.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import multiprocessing
+import sys
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ArgumentError
+from .assignment import MasterLP, Problem, build_problem
+from .bottlenecks import PRICE_UNITS, RELIEF_SHARE
+from .geodata import RANGED_FIELDS, Geodata
+from .network import COMMODITIES, arcs_from_graph, build_network, check_demand_nodes
+from .scenario import Scenario
+
+__all__ = [
+    "BATCH",
+    "DISTRIBUTIONS",
+    "ESTIMATE_SPREAD",
+    "SAMPLERS",
+    "Context",
+    "design",
+    "list_parameters",
+    "prepare",
+    "run",
+    "uncertainty",
+]
+
+SAMPLERS = ("lhs", "sobol", "random")
+DISTRIBUTIONS = ("triangular", "uniform")
+#: Relative range given to a scenario amount whose note says ESTIMATE but gives no amount_low/amount_high.
+ESTIMATE_SPREAD = 0.2
+#: Samples per task: fixed, so that the batches (and the results) do not depend on the number of workers.
+BATCH = 25
+_AT = 1e-6  # the tolerance of bottlenecks.classify
+_SEVERITY = ("ok", "busy", "near-capacity", "binding", "over-capacity")
+PARAMETER_COLUMNS = ["id", "field", "central", "low", "high", "distribution", "unit", "source_url", "note"]
+
+
+# --------------------------------------------------------------------------- parameters as data
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def list_parameters(geodata: Geodata, scenario: Scenario, *, distribution: str = "triangular") -> pd.DataFrame:
+    """The uncertain parameters of a scenario, one row each.
+
+    Parameters
+    ----------
+    geodata, scenario
+        The data and the scenario (see :func:`corridor.load_geodata`, :func:`corridor.load_scenario`).
+    distribution
+        ``"triangular"`` (low, central, high) or ``"uniform"`` (low, high) for every parameter.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``id`` (asset id, or ``demand #i`` / ``background #i``), ``field`` (``capacity``,
+        ``tariff_usd``, ``dwell_h`` or ``amount``), ``central``, ``low``, ``high``, ``distribution``, ``unit``,
+        ``source_url`` and ``note``. Parameters with ``low == high`` are kept (they stay at the central value).
+    """
+    if distribution not in DISTRIBUTIONS:
+        raise ArgumentError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}")
+    rows = []
+    for layer, frame in (("nodes", geodata.nodes), ("edges", geodata.edges)):
+        for base in RANGED_FIELDS:
+            lo_f, hi_f = f"{base}_low", f"{base}_high"
+            if base not in frame.columns or not ({lo_f, hi_f} & set(frame.columns)):
+                continue
+            for fid, rec in frame.iterrows():
+                central = _finite(rec[base])
+                lo, hi = _finite(rec.get(lo_f)), _finite(rec.get(hi_f))
+                if central is None or (lo is None and hi is None):
+                    continue
+                if base == "capacity" and fid in scenario.capacity:
+                    continue  # the scenario sets this capacity: its own figure, not the geodata's estimate
+                unit = rec.get("capacity_unit") if base == "capacity" else ("h" if base == "dwell_h" else "USD/unit")
+                rows.append(
+                    {
+                        "id": str(fid),
+                        "field": base,
+                        "central": central,
+                        "low": central if lo is None else lo,
+                        "high": central if hi is None else hi,
+                        "distribution": distribution,
+                        "unit": str(unit or ""),
+                        "source_url": str(rec.get("source_url") or ""),
+                        "note": str(rec.get("note") or ""),
+                        "layer": layer,
+                    }
+                )
+    from . import schema
+
+    units = schema.commodity_units()
+    for label, entries in (("demand", scenario.demand), ("background", scenario.background)):
+        for i, d in enumerate(entries):
+            lo = getattr(d, "amount_low", None)
+            hi = getattr(d, "amount_high", None)
+            if lo is None and hi is None:
+                if "ESTIMATE" not in d.note.upper():
+                    continue
+                lo, hi = d.amount * (1 - ESTIMATE_SPREAD), d.amount * (1 + ESTIMATE_SPREAD)
+            rows.append(
+                {
+                    "id": f"{label} #{i + 1}",
+                    "field": "amount",
+                    "central": d.amount,
+                    "low": d.amount if lo is None else lo,
+                    "high": d.amount if hi is None else hi,
+                    "distribution": distribution,
+                    "unit": str(units.get(d.commodity, "")) if d.commodity else "",
+                    "source_url": d.source_url,
+                    "note": d.note,
+                    "layer": label,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=[*PARAMETER_COLUMNS, "layer"])
+    return frame
+
+
+def collapse(parameters: pd.DataFrame) -> pd.DataFrame:
+    """The same parameters with every range collapsed onto its central value (a check: the result is ``analyze``)."""
+    out = parameters.copy()
+    out["low"] = out["central"]
+    out["high"] = out["central"]
+    return out
+
+
+# --------------------------------------------------------------------------- the design
+
+
+def _unit_design(n: int, d: int, *, sampler: str, seed: int) -> np.ndarray:
+    """``n`` points in the unit cube [0, 1)^d, row ``i`` fixed by the seed (and, for ``lhs``, by ``n``)."""
+    from scipy.stats import qmc
+
+    if sampler not in SAMPLERS:
+        raise ArgumentError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
+    if d == 0:
+        return np.zeros((n, 0))
+    if sampler == "random":
+        return np.random.default_rng(seed).random((n, d))
+    cls = qmc.LatinHypercube if sampler == "lhs" else qmc.Sobol
+    try:
+        engine = cls(d=d, rng=np.random.default_rng(seed))
+    except TypeError:  # SciPy < 1.15 names it seed
+        engine = cls(d=d, seed=np.random.default_rng(seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Sobol: "n is not a power of 2" (balance, not correctness)
+        return engine.random(n)
+
+
+def to_values(unit: np.ndarray, parameters: pd.DataFrame) -> np.ndarray:
+    """Map unit-cube points to parameter values by each parameter's distribution (inverse CDF)."""
+    from scipy.stats import triang
+
+    values = np.empty_like(unit, dtype=float)
+    for j, p in enumerate(parameters.itertuples(index=False)):
+        lo, hi, central = float(p.low), float(p.high), float(p.central)
+        if hi <= lo:
+            values[:, j] = central
+        elif p.distribution == "uniform":
+            values[:, j] = lo + unit[:, j] * (hi - lo)
+        else:
+            values[:, j] = triang.ppf(unit[:, j], (central - lo) / (hi - lo), loc=lo, scale=hi - lo)
+    return values
+
+
+def design(parameters: pd.DataFrame, n: int, *, sampler: str = "lhs", seed: int = 0) -> np.ndarray:
+    """Parameter values of ``n`` samples, one row per sample and one column per parameter.
+
+    Row ``i`` depends only on the seed and ``i`` for ``sobol`` and ``random``; a Latin hypercube stratifies
+    over all ``n`` samples, so with ``lhs`` it depends on ``n`` too (never on who evaluates it).
+    """
+    return to_values(_unit_design(n, len(parameters), sampler=sampler, seed=seed), parameters)
+
+
+# --------------------------------------------------------------------------- what one sample changes
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a worker needs to evaluate samples (picklable; sent once to each worker)."""
+
+    token: str
+    problem: Problem
+    nominal: np.ndarray  # capacity of each arc before the background loads
+    preload: np.ndarray  # (n_preload_entries, n_arcs): each background load entry's load per arc
+    preload_param: np.ndarray  # parameter column of each load entry, -1 if fixed
+    cap_params: tuple[tuple[int, np.ndarray], ...]  # (parameter column, its arcs)
+    cost_params: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (column, arcs, cost per unit change per commodity)
+    demand_row: np.ndarray  # problem row of each flow entry (corridor demand, then background flows)
+    demand_amount: np.ndarray
+    demand_param: np.ndarray  # parameter column of each flow entry, -1 if fixed
+    central: np.ndarray  # central value per parameter column
+    asset_arcs: np.ndarray  # (n_assets, width): arcs of each asset, -1 padded
+    price_factor: np.ndarray  # per asset: dual -> shadow price unit
+    relief_scale: np.ndarray  # per asset: dual × capacity -> MUSD/yr
+    threshold: float
+    corridor_rows: np.ndarray  # bool per problem row: the corridor's own demand (not background)
+
+
+def prepare(
+    geodata: Geodata, scenario: Scenario, parameters: pd.DataFrame, *, threshold: float | None = None
+) -> tuple[Context, pd.DataFrame]:
+    """Build the scenario's problem once at the central values and map each parameter onto it.
+
+    Returns the :class:`Context` and the asset table (``id``, ``name``, ``layer``, ``capacity_unit``,
+    ``shadow_price_unit``) in the order of the result arrays.
+    """
+    graph = build_network(geodata, scenario)
+    check_demand_nodes(graph, geodata, scenario)
+    arcs = arcs_from_graph(graph)
+    problem, rows = build_problem(arcs, graph, scenario)
+    element = np.array(arcs.element, dtype=object)
+    is_node = arcs.direction == 0
+    col = {(p.id, p.field): j for j, p in enumerate(parameters.itertuples(index=False))}
+    central = parameters["central"].to_numpy(float)
+    vot = scenario.parameter("value_of_time")
+    vot_c = np.array([float(vot.get(c, 0.0)) for c in COMMODITIES])
+    cap_params, cost_params = [], []
+    for (pid, fld), j in col.items():
+        layer = parameters["layer"].iloc[j]
+        on = np.flatnonzero((element == pid) & (is_node if layer == "nodes" else ~is_node))
+        if not len(on):
+            continue  # not in service in the scenario's year
+        if fld == "capacity":
+            cap_params.append((j, on))
+        elif fld == "tariff_usd":
+            cost_params.append((j, on, np.ones(len(COMMODITIES))))
+        elif fld == "dwell_h":
+            cost_params.append((j, on, vot_c.copy()))
+    # background loads, in the order build_network adds them
+    keys = {(e, int(d)): a for a, (e, d) in enumerate(zip(arcs.element, arcs.direction, strict=True))}
+    sides = {"both": (1, -1, 0), "forward": (1, 0), "reverse": (-1,)}
+    loads, load_param = [], []
+    for i, b in enumerate(scenario.background):
+        if not b.is_preload:
+            continue
+        row = np.zeros(arcs.n_arcs)
+        for direction in sides[b.direction]:
+            a = keys.get((b.id, direction))
+            if a is not None:
+                row[a] = b.amount
+        loads.append(row)
+        load_param.append(col.get((f"background #{i + 1}", "amount"), -1))
+    # flow entries (corridor demand and background flows) onto the aggregated problem rows
+    index = {
+        (bool(r.background), r.origin, r.destination, r.commodity): k
+        for k, r in enumerate(rows.itertuples(index=False))
+    }
+    d_row, d_amount, d_param = [], [], []
+    for i, d in enumerate(scenario.demand):
+        d_row.append(index[(False, d.origin, d.destination, d.commodity)])
+        d_amount.append(d.amount)
+        d_param.append(col.get((f"demand #{i + 1}", "amount"), -1))
+    for i, b in enumerate(scenario.background):
+        if b.is_preload:
+            continue
+        d_row.append(index[(True, b.origin, b.destination, b.commodity)])
+        d_amount.append(b.amount)
+        d_param.append(col.get((f"background #{i + 1}", "amount"), -1))
+    # the assets: every node and edge with a finite capacity on one of its arcs
+    finite = np.isfinite(arcs.capacity_total)
+    groups: dict[tuple[bool, str], list[int]] = {}
+    for a, (e, node) in enumerate(zip(arcs.element, is_node, strict=True)):
+        groups.setdefault((bool(node), e), []).append(a)
+    groups = {k: v for k, v in groups.items() if finite[v].any()}
+    width = max((len(v) for v in groups.values()), default=1)
+    asset_arcs = np.full((len(groups), width), -1, dtype=np.int64)
+    table = []
+    for i, ((node, eid), on) in enumerate(groups.items()):
+        asset_arcs[i, : len(on)] = on
+        rec, layer, _ = geodata.asset(eid, node=node)
+        unit = rec.get("capacity_unit")
+        name_unit, factor, scale = PRICE_UNITS.get(str(unit), ("USD per unit", 1.0, 1.0))
+        table.append(
+            {
+                "id": eid,
+                "name": str(rec["name"]),
+                "layer": layer,
+                "capacity_unit": unit if isinstance(unit, str) else None,
+                "shadow_price_unit": name_unit if isinstance(unit, str) else None,
+                "_factor": factor,
+                "_scale": scale,
+            }
+        )
+    assets = pd.DataFrame(
+        table, columns=["id", "name", "layer", "capacity_unit", "shadow_price_unit", "_factor", "_scale"]
+    )
+    limit = float(threshold if threshold is not None else scenario.parameter("bottleneck_threshold"))
+    ctx = Context(
+        token=uuid.uuid4().hex,
+        problem=problem,
+        nominal=arcs.capacity_total.copy(),
+        preload=np.array(loads).reshape(len(loads), arcs.n_arcs),
+        preload_param=np.array(load_param, dtype=np.int64),
+        cap_params=tuple(cap_params),
+        cost_params=tuple(cost_params),
+        demand_row=np.array(d_row, dtype=np.int64),
+        demand_amount=np.array(d_amount, dtype=float),
+        demand_param=np.array(d_param, dtype=np.int64),
+        central=central,
+        asset_arcs=asset_arcs,
+        price_factor=assets["_factor"].to_numpy(float),
+        relief_scale=assets["_scale"].to_numpy(float),
+        threshold=limit,
+        corridor_rows=~rows["background"].to_numpy(bool),
+    )
+    return ctx, assets.drop(columns=["_factor", "_scale"])
+
+
+def _ratio(values: np.ndarray, j: int, central: np.ndarray) -> float:
+    return 1.0 if j < 0 or central[j] == 0 else float(values[j] / central[j])
+
+
+def _figures(ctx: Context, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Nominal capacity, background load, demand per problem row and costs (None: central) of one sample."""
+    nominal = ctx.nominal.copy()
+    for j, on in ctx.cap_params:
+        nominal[on] = nominal[on] * _ratio(values, j, ctx.central)
+    preload = np.zeros(len(nominal))
+    for row, j in zip(ctx.preload, ctx.preload_param, strict=True):
+        preload += row * _ratio(values, int(j), ctx.central)  # in build_network's order: the same sums
+    factors = np.array([_ratio(values, int(j), ctx.central) for j in ctx.demand_param])
+    n = len(ctx.problem.demand)
+    num = np.bincount(ctx.demand_row, weights=ctx.demand_amount * factors, minlength=n)
+    den = np.bincount(ctx.demand_row, weights=ctx.demand_amount, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        demand = ctx.problem.demand * np.where(den > 0, num / den, 1.0)
+    cost = None
+    if ctx.cost_params:
+        cost = ctx.problem.cost.copy()
+        for j, on, per_c in ctx.cost_params:
+            cost[:, on] += per_c[:, None] * (values[j] - ctx.central[j])
+    return nominal, preload, demand, cost
+
+
+def _evaluate(ctx: Context, master: MasterLP, values: np.ndarray) -> np.ndarray:
+    """One sample: set its figures on the warm master, re-solve, and summarise per asset and commodity.
+
+    Returns one flat vector: utilization, dual (>= 0), severity code and relief per asset, then served and
+    diverted per commodity, then the corridor's served freight.
+    """
+    nominal, preload, demand, cost = _figures(ctx, values)
+    master.set_capacity(np.maximum(nominal - preload, 0.0))
+    master.set_demand(demand)
+    if cost is not None:
+        master.set_cost(cost)
+    sol = master.solve(detail=False)
+    if sol.status != "Optimal":
+        raise RuntimeError(f"the master LP ended with status {sol.status} on a sample")
+    problem = ctx.problem
+    n_arcs = len(nominal)
+    lengths = [len(p) for _, p, _ in sol.columns]
+    flat = np.concatenate([np.asarray(p, dtype=np.int64) for _, p, _ in sol.columns]) if lengths else np.zeros(0, int)
+    flow = np.bincount(flat, weights=np.repeat([x for *_, x in sol.columns], lengths), minlength=n_arcs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util_arc = np.where(np.isfinite(nominal), (flow + preload) / nominal, np.nan)
+    dual_arc = np.clip(-sol.dual, 0.0, None)
+    idx = ctx.asset_arcs
+    pad = idx < 0
+    u = np.where(pad, np.nan, util_arc[np.where(pad, 0, idx)])
+    busiest = idx[np.arange(len(idx)), np.argmax(np.nan_to_num(u, nan=-1.0), axis=1)]
+    util = util_arc[busiest]
+    dual = np.where(pad, 0.0, dual_arc[np.where(pad, 0, idx)]).max(axis=1, initial=0.0)
+    severity = np.select(
+        [util > 1 + _AT, dual > _AT, np.isnan(util), util >= 1 - _AT, util >= ctx.threshold, util >= 0.5],
+        [4, 3, 0, 3, 2, 1],
+        default=0,
+    )
+    relief = dual * RELIEF_SHARE * np.nan_to_num(nominal[busiest]) * ctx.relief_scale
+    served = np.clip(sol.served, 0.0, None)
+    own = ctx.corridor_rows
+    per_c = np.zeros((2, len(COMMODITIES)))
+    np.add.at(per_c[0], problem.commodity[own], served[own])
+    np.add.at(per_c[1], problem.commodity[own], np.clip(demand[own] - served[own], 0.0, None))
+    freight = per_c[0, COMMODITIES.index("freight")]
+    return np.concatenate([util, dual, severity, relief, per_c.ravel(), [freight]])
+
+
+_MASTERS: dict[str, tuple[MasterLP, tuple[Any, ...]]] = {}
+
+
+def run_batch(ctx: Context, start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
+    """Evaluate a batch of samples (rows of ``values``) from the checkpoint of this process's warm master.
+
+    The master is built and solved at the central values once per process and context; every batch starts
+    from that checkpoint, so its results do not depend on the batches this process ran before.
+    """
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # the workers share the cores between them
+    try:
+        if ctx.token not in _MASTERS:
+            _MASTERS.clear()
+            master = MasterLP(ctx.problem)
+            master.solve(detail=False)
+            _MASTERS[ctx.token] = (master, master.checkpoint())
+        master, mark = _MASTERS[ctx.token]
+        master.restore(mark)
+        return start, np.array([_evaluate(ctx, master, v) for v in values])
+    finally:
+        numba.set_num_threads(threads)
+
+
+# --------------------------------------------------------------------------- execution
+
+
+_WORKER_CTX: list[Context] = []
+
+
+def _init_worker(ctx: Context) -> None:
+    _WORKER_CTX[:] = [ctx]
+
+
+def _worker_batch(start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
+    return run_batch(_WORKER_CTX[0], start, values)
+
+
+@contextlib.contextmanager
+def _bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar with an ETA on stderr when it is a terminal (tqdm if installed)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield lambda n: None
+        return
+    with tqdm(total=total, unit="sample", file=sys.stderr, leave=False) as bar:
+        yield bar.update
+
+
+def run(
+    ctx: Context,
+    values: np.ndarray,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, str]:
+    """Evaluate every sample, in batches of :data:`BATCH`: in this process (``workers=1``), in ``workers``
+    local processes, or on a Dask cluster (``scheduler`` an address ``tcp://host:8786``, or ``"local"`` for a
+    ``distributed.LocalCluster`` of ``workers`` processes). Returns the result rows in sample order and the
+    backend's name. Ctrl-C stops the workers and raises ``KeyboardInterrupt``: nothing partial is returned.
+    """
+    n = len(values)
+    batches = [(s, values[s : s + BATCH]) for s in range(0, n, BATCH)]
+    parts: dict[int, np.ndarray] = {}
+    with _bar(n, progress) as advance:
+        if scheduler:
+            backend = _run_dask(ctx, batches, parts, advance, scheduler=scheduler, workers=workers)
+        elif workers <= 1 or len(batches) <= 1:
+            backend = "local (1 process)"
+            for start, vals in batches:
+                parts[start] = run_batch(ctx, start, vals)[1]
+                advance(len(vals))
+        else:
+            backend = f"local ({workers} processes)"
+            _run_pool(ctx, batches, parts, advance, workers=workers)
+    if not batches:
+        return np.zeros((0, 0)), "none"
+    return np.concatenate([parts[s] for s, _ in batches]), backend
+
+
+def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, workers: int) -> None:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from .criticality import _sigint_ignored, _stop
+
+    pool = None
+    todo = iter(batches)
+    try:
+        with _sigint_ignored():  # Ctrl-C is the parent's to handle (see corridor.criticality)
+            # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(ctx,),
+            )
+            pending = {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}  # starts them
+        # a few batches in flight per worker: a short queue to drop on Ctrl-C, and a cheap wait
+        pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                start, out = f.result()
+                parts[start] = out
+                advance(len(out))
+            pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, len(done))}
+    except BaseException:
+        if pool is not None:
+            # the queue's feeder thread may be blocked writing a batch to a worker that is about to end: do
+            # not let the interpreter's exit wait for it
+            with contextlib.suppress(Exception):
+                pool._call_queue.cancel_join_thread()
+            _stop(pool)
+        raise
+    pool.shutdown()
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]]:
+    """A ``distributed.Client`` and the backend's name: connected to ``scheduler`` (``tcp://host:8786``), or to a
+    ``LocalCluster`` of ``workers`` single-threaded processes started here for ``"local"``; closed on exit."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as e:
+        raise ArgumentError("--scheduler needs Dask's distributed scheduler (fix: pip install 'corridor[dask]')") from e
+    with contextlib.ExitStack() as stack:
+        if scheduler == "local":
+            n = max(1, workers)
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
+            yield stack.enter_context(Client(cluster)), f"dask LocalCluster ({n} processes)"
+        else:
+            yield stack.enter_context(Client(scheduler)), f"dask {scheduler}"
+
+
+def _run_dask(
+    ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, scheduler: str, workers: int
+) -> str:
+    from distributed import as_completed
+
+    with dask_client(scheduler, workers=workers) as (client, backend):
+        remote = client.scatter(ctx, broadcast=True)
+        futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in batches]
+        try:
+            for f in as_completed(futures):
+                start, out = f.result()
+                parts[start] = out
+                advance(len(out))
+        except BaseException:
+            client.cancel(futures)
+            raise
+    return backend
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summarize(
+    results: np.ndarray, assets: pd.DataFrame, ctx: Context
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
+    """Per-asset statistics (ranked by ``p_binding``) and per-commodity totals from the result rows."""
+    a = len(assets)
+    util, dual, sev, relief = (results[:, i * a : (i + 1) * a] for i in range(4))
+    rest = results[:, 4 * a :]
+    nc = len(COMMODITIES)
+    served, diverted = rest[:, :nc], rest[:, nc : 2 * nc]
+
+    def q(x: np.ndarray, p: float) -> np.ndarray:
+        return np.percentile(x, p, axis=0)
+
+    price = dual * ctx.price_factor
+    rows = []
+    for i, rec in enumerate(assets.itertuples(index=False)):
+        rows.append(
+            {
+                "id": rec.id,
+                "name": rec.name,
+                "layer": rec.layer,
+                "capacity_unit": rec.capacity_unit,
+                "p_binding": float((sev[:, i] == 3).mean()),
+                "p_bottleneck": float((sev[:, i] >= 2).mean()),
+                "utilization_p05": float(q(util[:, i], 5)),
+                "utilization_p50": float(q(util[:, i], 50)),
+                "utilization_p95": float(q(util[:, i], 95)),
+                "shadow_price_p50": float(q(price[:, i], 50)),
+                "shadow_price_p95": float(q(price[:, i], 95)),
+                "shadow_price_unit": rec.shadow_price_unit,
+                "relief_musd_per_year_p50": float(q(relief[:, i], 50)),
+            }
+        )
+    rows.sort(key=lambda r: (-r["p_binding"], -r["p_bottleneck"], -r["utilization_p50"], r["id"]))
+    own = ctx.corridor_rows
+    present = sorted(set(ctx.problem.commodity[own].tolist()))
+    totals = {}
+    for c in present:
+        name = COMMODITIES[c]
+        totals[name] = {
+            **{f"served_p{p:02d}": float(q(served[:, c], p)) for p in (5, 50, 95)},
+            **{f"diverted_p{p:02d}": float(q(diverted[:, c], p)) for p in (5, 50, 95)},
+        }
+    return rows, totals
+
+
+def uncertainty(
+    geodata: Geodata,
+    scenario: Scenario,
+    *,
+    samples: int = 256,
+    seed: int = 0,
+    sampler: str = "lhs",
+    distribution: str = "triangular",
+    parameters: pd.DataFrame | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    sensitivity: bool = False,
+    progress: bool = False,
+    threshold: float | None = None,
+) -> dict[str, Any]:
+    """Monte Carlo over the scenario's uncertain parameters: how sure is each bottleneck?
+
+    Parameters
+    ----------
+    geodata, scenario
+        The data and the scenario.
+    samples
+        Number of samples (with ``sensitivity``, the base number N of a Saltelli design of N·(2D+2) samples).
+    seed
+        Seed of the design: the same seed gives the same document whatever runs it.
+    sampler
+        ``"lhs"`` (Latin hypercube), ``"sobol"`` (scrambled Sobol) or ``"random"``.
+    distribution
+        ``"triangular"`` or ``"uniform"`` (when ``parameters`` is not given).
+    parameters
+        The uncertain parameters (default: :func:`list_parameters`).
+    workers, scheduler
+        Where the samples run (see :func:`run`).
+    sensitivity
+        Also compute Sobol indices (SALib) of the corridor's served freight to each parameter.
+    progress
+        Show a progress bar on stderr when it is a terminal.
+    threshold
+        Utilisation that counts as near capacity (default: the scenario's ``bottleneck_threshold``).
+
+    Returns
+    -------
+    dict
+        The JSON document: ``scenario``, ``year``, ``samples``, ``seed``, ``sampler``, ``backend``,
+        ``batch_size``, ``parameters`` (their number), ``assets`` (ranked by ``p_binding``), ``totals`` and,
+        with ``sensitivity``, ``sensitivity`` (one row per parameter: ``S1``, ``S1_conf``, ``ST``, ``ST_conf``).
+    """
+    from . import _validate
+
+    _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
+    _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
+    samples = _validate.integer(samples, "samples", minimum=1)
+    workers = _validate.integer(workers, "workers", minimum=1)
+    if sampler not in SAMPLERS:
+        raise ArgumentError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
+    params = parameters if parameters is not None else list_parameters(geodata, scenario, distribution=distribution)
+    ctx, assets = prepare(geodata, scenario, params, threshold=threshold)
+    d = len(params)
+    if sensitivity:
+        if d == 0:
+            raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
+        from SALib.sample import sobol as saltelli
+
+        spec = {"num_vars": d, "names": [f"{p.id}:{p.field}" for p in params.itertuples()], "bounds": [[0, 1]] * d}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
+            unit = saltelli.sample(spec, samples, calc_second_order=True, seed=seed)
+        sampler_name = "saltelli"
+    else:
+        unit = _unit_design(samples, d, sampler=sampler, seed=seed)
+        sampler_name = sampler
+    values = to_values(unit, params)
+    results, backend = run(ctx, values, workers=workers, scheduler=scheduler, progress=progress)
+    rows, totals = summarize(results, assets, ctx)
+    doc: dict[str, Any] = {
+        "scenario": scenario.name,
+        "year": scenario.year,
+        "samples": len(values),
+        "seed": seed,
+        "sampler": sampler_name,
+        "distribution": distribution if parameters is None else "per parameter",
+        "backend": backend,
+        "batch_size": BATCH,
+        "parameters": d,
+        "assets": rows,
+        "totals": totals,
+    }
+    if sensitivity:
+        from SALib.analyze import sobol as sobol_analyze
+
+        y = results[:, -1]
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore")
+            si = sobol_analyze.analyze(spec, y, calc_second_order=True, seed=seed)
+        doc["sensitivity"] = sorted(
+            (
+                {
+                    "parameter": name,
+                    "S1": _num(si["S1"][j]),
+                    "S1_conf": _num(si["S1_conf"][j]),
+                    "ST": _num(si["ST"][j]),
+                    "ST_conf": _num(si["ST_conf"][j]),
+                }
+                for j, name in enumerate(spec["names"])
+            ),
+            key=lambda r: (-r["ST"], r["parameter"]),
+        )
+    return doc
+
+
+def _num(x: float) -> float:
+    """A finite float for JSON (a constant output gives NaN indices: 0, nothing to explain)."""
+    x = float(x)
+    return x if math.isfinite(x) else 0.0

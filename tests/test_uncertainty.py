@@ -1,0 +1,250 @@
+"""Uncertainty: warm re-solves with new figures, the same answer wherever it runs, and analyze at the centre."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corridor import load_geodata
+from corridor._errors import ScenarioError
+from corridor.assignment import MasterLP, build_problem
+from corridor.cli import main
+from corridor.network import arcs_from_graph, build_network
+from corridor.pipeline import analyze
+from corridor.scenario import _parse, load_scenario
+from corridor.uncertainty import collapse, design, list_parameters, uncertainty
+
+from .conftest import REPO
+from .netbuild import make_geodata, scenario
+
+
+@pytest.fixture
+def two_routes(tmp_path):
+    """Two parallel routes, the cheap one an estimate with a range::
+
+        a ──cheap (cap 5, range 2..8, tariff 1)── b
+         ╲                                       ╱
+          ──dear  (cap 10, tariff 3)─────────────
+
+    Demand a→b 6: the cheap route binds unless its capacity is drawn above 6.
+    """
+    return make_geodata(
+        tmp_path,
+        {"a": (0, 0), "b": (2, 0)},
+        [
+            {"id": "cheap", "a": "a", "b": "b", "capacity": 5.0, "capacity_low": 2.0, "capacity_high": 8.0},
+            {"id": "dear", "a": "a", "b": "b", "capacity": 10.0, "tariff_usd": 3.0},
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    data = load_geodata(None)
+    return data, load_scenario("target-2030", data)
+
+
+def _master(geodata, sc):
+    graph = build_network(geodata, sc)
+    problem, _ = build_problem(arcs_from_graph(graph), graph, sc)
+    return problem, MasterLP(problem)
+
+
+def test_set_capacity_and_demand_equal_a_cold_solve(two_routes):
+    problem, master = _master(two_routes, scenario([("a", "b", 6.0)]))
+    base = master.solve()
+    mark = master.checkpoint()
+    cap = problem.arcs.capacity.copy()
+    cap[np.array(problem.arcs.element) == "cheap"] = 1.0
+    master.set_capacity(cap)
+    master.set_demand(problem.demand * 2)
+    warm = master.solve()
+    cold = MasterLP(replace(problem, demand=problem.demand * 2, arcs=replace(problem.arcs, capacity=cap))).solve()
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-12)
+    assert warm.served == pytest.approx(cold.served)
+    master.restore(mark)
+    again = master.solve()
+    assert again.objective == base.objective
+    assert np.array_equal(again.served, base.served)
+
+
+def test_restore_makes_a_solve_independent_of_the_history(two_routes):
+    problem, master = _master(two_routes, scenario([("a", "b", 6.0)]))
+    master.solve()
+    mark = master.checkpoint()
+    cap = problem.arcs.capacity.copy()
+    master.set_capacity(cap * 0.3)
+    first = master.solve(detail=False)
+    master.restore(mark)
+    master.set_capacity(cap * 1.7)
+    master.solve()
+    master.restore(mark)
+    master.set_capacity(cap * 0.3)
+    second = master.solve(detail=False)
+    assert first.objective == second.objective
+    assert np.array_equal(first.dual, second.dual)
+
+
+def test_tiny_network_binds_with_the_expected_probability(two_routes):
+    doc = uncertainty(two_routes, scenario([("a", "b", 6.0)]), samples=64, seed=3, sampler="random")
+    cheap = next(a for a in doc["assets"] if a["id"] == "cheap")
+    # triangular(2, 5, 8): P(capacity < 6) = 1 - (8 - 6)^2 / (6 * 3) = 7/9
+    assert 0.5 < cheap["p_binding"] < 0.95
+    assert doc["assets"][0]["id"] == "cheap"
+    assert doc["totals"]["freight"]["served_p50"] == pytest.approx(6.0)
+
+
+def test_collapsed_ranges_reproduce_analyze(bundled):
+    data, sc = bundled
+    run = analyze(sc.path, geodata=data)
+    params = collapse(list_parameters(data, sc))
+    doc = uncertainty(data, sc, samples=3, seed=0, parameters=params)
+    flagged = {}
+    for gdf in (run.nodes, run.edges):
+        for fid, r in gdf[gdf["active"] & gdf["capacity_effective"].notna()].iterrows():
+            flagged[fid] = r
+    assert {a["id"] for a in doc["assets"]} == set(flagged)
+    for a in doc["assets"]:
+        r = flagged[a["id"]]
+        assert a["p_binding"] == float(r["severity"] == "binding"), a["id"]
+        assert a["p_bottleneck"] == float(bool(r["bottleneck"])), a["id"]
+        assert a["utilization_p05"] == a["utilization_p95"]
+        assert a["utilization_p50"] == pytest.approx(r["utilization"], rel=1e-9, abs=1e-12), a["id"]
+        assert a["shadow_price_p50"] == pytest.approx(r["shadow_price"], rel=1e-9, abs=1e-9), a["id"]
+    totals = run.result.totals()
+    for c, t in doc["totals"].items():
+        assert t["served_p50"] == pytest.approx(totals.loc[c, "served"], rel=1e-12)
+        assert t["diverted_p50"] == pytest.approx(totals.loc[c, "unserved"], rel=1e-9, abs=1e-12)
+
+
+def _strip(doc):
+    return {k: v for k, v in doc.items() if k != "backend"}
+
+
+def test_same_seed_same_json_on_every_backend(bundled):
+    pytest.importorskip("distributed")
+    data, sc = bundled
+    kw = dict(samples=60, seed=7, sampler="sobol")
+    one = uncertainty(data, sc, workers=1, **kw)
+    two = uncertainty(data, sc, workers=2, **kw)
+    assert two["backend"] == "local (2 processes)"
+    assert _strip(one) == _strip(two)
+    cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)
+    assert cluster["backend"].startswith("dask LocalCluster")
+    assert _strip(one) == _strip(cluster)
+    p = [a["p_binding"] for a in one["assets"]]
+    assert all(0.0 <= x <= 1.0 for x in p)
+    assert any(0.0 < x < 1.0 for x in p)
+    assert p == sorted(p, reverse=True)
+    for key in ("scenario", "samples", "seed", "sampler", "backend", "assets", "totals"):
+        assert key in one
+    assert {"id", "name", "p_binding", "utilization_p05", "shadow_price_p95", "relief_musd_per_year_p50"} <= set(
+        one["assets"][0]
+    )
+
+
+def test_design_rows_depend_on_seed_and_index_only(bundled):
+    data, sc = bundled
+    params = list_parameters(data, sc)
+    for sampler in ("sobol", "random"):
+        short = design(params, 16, sampler=sampler, seed=5)
+        long = design(params, 64, sampler=sampler, seed=5)
+        assert np.array_equal(short, long[:16])
+    values = design(params, 64, seed=5)
+    assert ((values >= params["low"].to_numpy() - 1e-12) & (values <= params["high"].to_numpy() + 1e-12)).all()
+
+
+def test_list_shows_the_sources(capsys):
+    assert main(["uncertainty", "--scenario", "target-2030", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "uncertain parameters" in out
+    assert "https://" in out
+    assert "capacity" in out and "amount" in out
+
+
+def test_sensitivity_names_the_parameter_that_matters(two_routes):
+    pytest.importorskip("SALib")
+    doc = uncertainty(two_routes, scenario([("a", "b", 12.0)]), samples=32, seed=1, sensitivity=True)
+    assert doc["samples"] == 32 * (2 * 1 + 2)
+    (row,) = doc["sensitivity"]
+    assert row["parameter"] == "cheap:capacity"
+    assert math.isfinite(row["ST"])
+
+
+def test_amount_range_must_hold_the_amount():
+    doc = {
+        "name": "x",
+        "year": 2024,
+        "demand": [{"origin": "a", "destination": "b", "commodity": "freight", "amount": 2.0, "amount_low": 3.0}],
+    }
+    with pytest.raises(ScenarioError, match="amount_low"):
+        _parse(doc, "x.toml")
+    doc["demand"][0].update(amount_low=1.0, amount_high=4.0)
+    assert _parse(doc, "x.toml").demand[0].amount_high == 4.0
+
+
+#: Runs ``corridor ARGV`` and touches the marker file when the samples start.
+WRAPPER = """
+import sys
+from pathlib import Path
+
+import corridor.uncertainty as unc
+from corridor.cli import main
+
+marker = Path(sys.argv[1])
+original = unc.run
+
+
+def run(*args, **kwargs):
+    marker.touch()
+    return original(*args, **kwargs)
+
+
+unc.run = run
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_ctrl_c_stops_the_workers_and_prints_nothing(tmp_path):
+    from .test_interrupt import _wait, _workers
+
+    marker = tmp_path / "sampling"
+    argv = ["uncertainty", "--scenario", "target-2030", "--samples", "100000", "--workers", "2", "--json"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, str(marker), *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        _wait(lambda: marker.exists() or proc.poll() is not None, "the sampling")
+
+        def started() -> bool:
+            workers[:] = _workers(proc.pid)
+            return len(workers) >= 2 or proc.poll() is not None
+
+        _wait(started, "the worker processes")
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.stderr.read()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert err == "corridor: interrupted\n", err
+    assert proc.returncode == 130
+    assert out == ""  # nothing partial
+    _wait(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), "the workers to end", timeout=10)
