@@ -547,6 +547,12 @@ def _uncertainty_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top", type=int, default=15, help="how many assets the table lists (default: 15)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--list", action="store_true", help="list the uncertain parameters and their sources, and exit")
+    p.add_argument(
+        "--map",
+        action="store_true",
+        help="also write the map with a layer of each asset's probability of being binding "
+        "(maps/<scenario>-uncertainty.html)",
+    )
 
 
 @_uncertainty_args.handler
@@ -573,6 +579,11 @@ def _uncertainty(args: argparse.Namespace) -> int:
     _at_least(args.samples, "--samples", 1)
     _at_least(args.workers, "--workers", 1)
     _at_least(args.top, "--top", 0)
+    output = Path("maps") / f"{_stem(str(args.scenario))}-uncertainty.html"
+    if args.map:
+        from ._output import check_output
+
+        check_output(output, geodata=args.geodata)  # fail fast, before the sampling
     doc = uncertainty(
         data,
         sc,
@@ -583,8 +594,19 @@ def _uncertainty(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         sensitivity=args.sensitivity,
-        progress=True,
+        progress=not args.quiet,
     )
+    if args.map:
+        from .maps import Overlay, write_map
+        from .pipeline import analyze
+
+        odds = Overlay(
+            f"Probability of being binding ({doc['samples']} samples)",
+            {a["id"]: a["p_binding"] for a in doc["assets"]},
+            label="P(binding)",
+        )
+        written = write_map(analyze(sc.path, geodata=data), output, overlays=[odds])
+        print(f"map: {written}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(dumps(doc), end="")
         return 0

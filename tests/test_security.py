@@ -135,8 +135,9 @@ def test_map_and_compare(hostile: dict[str, Any], monkeypatch: pytest.MonkeyPatc
     scenario = str(hostile["scenario"])
     _run(hostile, monkeypatch, "map", "--scenario", scenario, "-o", "map.html")
     _run(hostile, monkeypatch, "map", "--scenario", scenario, "--compare", "baseline-2024", "-o", "compare.html")
+    _run(hostile, monkeypatch, "map", "--scenario", scenario, "--timeline", "2024:2025", "-o", "timeline.html")
     _nothing_ran(hostile)
-    for name in ("map.html", "compare.html"):
+    for name in ("map.html", "compare.html", "timeline.html"):
         page = (hostile["work"] / name).read_text(encoding="utf-8")
         assert "{{" not in page.split('id="corridor-data"')[0] or "lipsum" not in page.split('id="corridor-data"')[0]
         for probe in ("<script>document.title", "<img src=x", "<svg onload", "\x1b"):

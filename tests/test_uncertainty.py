@@ -248,3 +248,18 @@ def test_ctrl_c_stops_the_workers_and_prints_nothing(tmp_path):
     assert proc.returncode == 130
     assert out == ""  # nothing partial
     _wait(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), "the workers to end", timeout=10)
+
+
+def test_map_layer_of_the_probability_of_binding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .browser import page_data
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["uncertainty", "--scenario", "baseline-2024", "--samples", "8", "--seed", "3", "--map", "--json"]) == 0
+    doc = __import__("json").loads(capsys.readouterr().out)
+    page = (tmp_path / "maps" / "baseline-2024-uncertainty.html").read_text(encoding="utf-8")
+    layers = [layer for layers in page_data(page)["sets"] for layer in layers if layer.get("overlay")]
+    assert len(layers) == 1 and layers[0]["name"]["text"].startswith("Probability of being binding")
+    shown = {item["id"] for item in layers[0]["overlay"]}
+    assert shown and shown <= {a["id"] for a in doc["assets"]}
