@@ -129,7 +129,8 @@ if __name__ == "__main__":
 
 
 def test_dask_local_cluster_gives_the_same_ranking(ladder):
-    pytest.importorskip("distributed")
+    import distributed  # noqa: F401  (the test extra installs it: a missing one fails here, never skips)
+
     sc = scenario([("a", "c", 6.0)])
     local = criticality(ladder, sc, jobs=1)
     on_dask = criticality(ladder, sc, jobs=2, scheduler="local")
