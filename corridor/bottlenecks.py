@@ -35,7 +35,15 @@ from .assignment import Assignment
 from .geodata import Geodata
 from .network import COMMODITIES
 
-__all__ = ["PRICE_UNITS", "RELIEF_SHARE", "RESULT_FIELDS", "SEVERITIES", "classify", "flag_bottlenecks"]
+__all__ = [
+    "PRICE_UNITS",
+    "RELIEF_SHARE",
+    "RESULT_FIELDS",
+    "SEVERITIES",
+    "UNCERTAINTY_FIELDS",
+    "classify",
+    "flag_bottlenecks",
+]
 
 SEVERITIES = ("ok", "busy", "near-capacity", "binding", "over-capacity")
 #: Result columns added to the node and edge tables, in order.
@@ -55,6 +63,17 @@ RESULT_FIELDS = (
     "reason",
 )
 _AT = 1e-6
+#: Per-asset statistics of a Monte Carlo run that an analysis may carry (``corridor.uncertainty.with_uncertainty``).
+UNCERTAINTY_FIELDS = (
+    "p_binding",
+    "p_bottleneck",
+    "utilization_p05",
+    "utilization_p50",
+    "utilization_p95",
+    "shadow_price_p50",
+    "shadow_price_p95",
+    "relief_musd_per_year_p50",
+)
 #: Capacity unit -> (unit a shadow price is shown in, its factor from the LP's dual, MUSD per dual × unit).
 #: The LP's costs are USD per unit of flow (USD/t for Mt/yr), so its duals are USD per unit of capacity-year.
 PRICE_UNITS: dict[str, tuple[str, float, float]] = {

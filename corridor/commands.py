@@ -422,6 +422,13 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--criticality", action="store_true", help="also run N-1 and add each asset's criticality rank")
     p.add_argument(
+        "--uncertainty",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also sample the estimates' ranges N times (seed 0) and add each asset's p_binding and percentiles",
+    )
+    p.add_argument(
         "--throughput",
         action="store_true",
         help="also compute the freight throughput from the Chinese border to the western gateways and mark its cut",
@@ -437,6 +444,12 @@ def _export(args: argparse.Namespace) -> int:
     check_output(output, geodata=args.geodata)  # fail fast, before the analysis
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     options: dict = {"layers": args.layers} if args.format == "geojson" else {}
+    if args.uncertainty is not None:
+        from .uncertainty import uncertainty, with_uncertainty
+
+        _at_least(args.uncertainty, "--uncertainty", 1)
+        doc = uncertainty(run.geodata, run.scenario, samples=args.uncertainty, seed=0, progress=not args.quiet)
+        run = with_uncertainty(run, doc)
     if args.criticality:
         from .criticality import criticality
 

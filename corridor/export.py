@@ -58,7 +58,7 @@ from shapely.geometry import LineString, MultiLineString, shape
 from . import __version__, _output, schema
 from ._errors import CorridorError, OutputError
 from ._untrusted import csv_cell, markdown_text, one_line, terminal_text, web_url
-from .bottlenecks import RESULT_FIELDS
+from .bottlenecks import RESULT_FIELDS, UNCERTAINTY_FIELDS
 from .geodata import DEFAULT_GEODATA
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -237,7 +237,7 @@ def _lookup(table: Mapping[tuple[str | None, str], Any], layer: str, fid: str) -
 
 
 def _columns(layer: str, ranks: Any, cut: Any) -> list[str]:
-    cols = [*schema.field_names(f"{layer}s"), *RESULT_FIELDS, "layer"]
+    cols = [*schema.field_names(f"{layer}s"), *RESULT_FIELDS, *UNCERTAINTY_FIELDS, "layer"]
     if ranks is not None:
         cols.append("criticality_rank")
     if cut is not None:
@@ -761,7 +761,8 @@ def export_csv(
     fields: list[str] = []
     for _, name in _LAYERS:
         fields += [f for f in schema.field_names(name) if f not in fields and f != "id"]
-    columns = ["layer", "id", *fields, *RESULT_FIELDS, "lon", "lat"]
+    optional = [c for c in UNCERTAINTY_FIELDS if c in analysis.edges.columns or c in analysis.nodes.columns]
+    columns = ["layer", "id", *fields, *RESULT_FIELDS, *optional, "lon", "lat"]
     if ranks is not None:
         columns.append("criticality_rank")
     if cut is not None:
@@ -774,7 +775,7 @@ def export_csv(
             for fid in sorted(gdf.index):
                 r = gdf.loc[fid]
                 point = r.geometry if layer == "node" and r.geometry is not None else None
-                cells = {c: r[c] for c in (*fields, *RESULT_FIELDS) if c in gdf.columns}
+                cells = {c: r[c] for c in (*fields, *RESULT_FIELDS, *optional) if c in gdf.columns}
                 cells |= {"layer": layer, "id": fid}
                 if point is not None:
                     cells |= {"lon": point.x, "lat": point.y}
@@ -1126,6 +1127,30 @@ def _markdown(
         lines += [f"The {len(records)} highest-ranked of {len(criticality)} assets.", ""]
         lines += _generic_table(_pick(records, _CRITICALITY_COLUMNS))
 
+    stats = [gdf for gdf in (analysis.nodes, analysis.edges) if "p_binding" in gdf.columns]
+    if stats:
+        samples = stats[0].attrs.get("uncertainty_samples")
+        table = pd.concat([gdf[gdf["p_binding"].notna()] for gdf in stats]).sort_values(
+            ["p_binding", "p_bottleneck"], ascending=False
+        )
+        lines += ["", "## How sure: probability of being the bottleneck", ""]
+        intro = f"Over {samples} samples of the estimates' ranges (`corridor uncertainty`), the assets most often"
+        lines += [f"{intro} binding.", ""]
+        lines += _table(
+            ["Asset", "P(binding)", "P(bottleneck)", "Utilisation p05 / p50 / p95", "Shadow price p50 / p95", "Unit"],
+            (
+                [
+                    _Md(f"{_cell(r['name'])} ({_code(fid)})"),
+                    _pct(r["p_binding"]),
+                    _pct(r["p_bottleneck"]),
+                    f"{_pct(r['utilization_p05'])} / {_pct(r['utilization_p50'])} / {_pct(r['utilization_p95'])}",
+                    f"{_cell(r['shadow_price_p50'])} / {_cell(r['shadow_price_p95'])}",
+                    _cell(r.get("shadow_price_unit")),
+                ]
+                for fid, r in table.head(top).iterrows()
+            ),
+            align="lrrrrl",
+        )
     lines += ["", "## Most utilised assets", ""]
     lines += [f"![Utilisation of the {len(utilised)} most utilised assets]({quote(chart_name)})", ""]
     if utilised.empty:

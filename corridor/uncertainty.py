@@ -44,7 +44,7 @@ import pandas as pd
 
 from ._errors import ArgumentError
 from .assignment import MasterLP, Problem, build_problem
-from .bottlenecks import PRICE_UNITS, RELIEF_SHARE
+from .bottlenecks import PRICE_UNITS, RELIEF_SHARE, UNCERTAINTY_FIELDS
 from .geodata import RANGED_FIELDS, Geodata
 from .network import COMMODITIES, arcs_from_graph, build_network, check_demand_nodes
 from .scenario import Scenario
@@ -745,3 +745,38 @@ def _num(x: float) -> float:
     """A finite float for JSON (a constant output gives NaN indices: 0, nothing to explain)."""
     x = float(x)
     return x if math.isfinite(x) else 0.0
+
+
+def with_uncertainty(analysis: Any, doc: dict[str, Any]) -> Any:
+    """``analysis`` with each asset's statistics from an :func:`uncertainty` document as columns.
+
+    Parameters
+    ----------
+    analysis : corridor.pipeline.Analysis
+        The scenario's analysis (its central values).
+    doc : dict
+        The document :func:`uncertainty` returned for the same scenario.
+
+    Returns
+    -------
+    corridor.pipeline.Analysis
+        A copy whose ``nodes`` and ``edges`` have the :data:`~corridor.bottlenecks.UNCERTAINTY_FIELDS` (NaN
+        for assets the sampling did not report); GeoJSON, GeoPackage, CSV and Markdown exports then carry them.
+    """
+    import dataclasses
+
+    stats = {(a["layer"], a["id"]): a for a in doc["assets"]}
+    frames = {}
+    for layer, name in (("node", "nodes"), ("edge", "edges")):
+        gdf = getattr(analysis, name).copy()
+        for field in UNCERTAINTY_FIELDS:
+            gdf[field] = [
+                float(stats[(layer, fid)][field])
+                if (layer, fid) in stats and stats[(layer, fid)].get(field) is not None
+                else math.nan
+                for fid in gdf.index
+            ]
+        gdf.attrs.update(getattr(analysis, name).attrs)
+        gdf.attrs.update(uncertainty_samples=doc["samples"], uncertainty_seed=doc["seed"])
+        frames[name] = gdf
+    return dataclasses.replace(analysis, **frames)

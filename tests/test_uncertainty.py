@@ -265,3 +265,29 @@ def test_map_layer_of_the_probability_of_binding(
     assert len(layers) == 1 and layers[0]["name"]["text"].startswith("Probability of being binding")
     shown = {item["id"] for item in layers[0]["overlay"]}
     assert shown and shown <= {a["id"] for a in doc["assets"]}
+
+
+def test_exports_carry_the_statistics(bundled, tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from corridor.export import export
+    from corridor.uncertainty import with_uncertainty
+
+    data, sc = bundled
+    run = analyze(sc.path, geodata=data)
+    doc = uncertainty(data, sc, samples=8, seed=2)
+    with_stats = with_uncertainty(run, doc)
+    expected = {a["id"]: a["p_binding"] for a in doc["assets"]}
+    export(with_stats, "geojson", tmp_path / "u.geojson")
+    features = json.loads((tmp_path / "u.geojson").read_text(encoding="utf-8"))["features"]
+    shown = {f["id"]: f["properties"]["p_binding"] for f in features if f["properties"].get("p_binding") is not None}
+    assert shown == pytest.approx(expected)
+    export(with_stats, "csv", tmp_path / "u.csv")
+    with open(tmp_path / "u.csv", encoding="utf-8", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    assert {i: float(rows[i]["p_binding"]) for i in expected} == pytest.approx(expected)
+    export(with_stats, "md", tmp_path / "u.md")
+    assert "probability of being the bottleneck" in (tmp_path / "u.md").read_text(encoding="utf-8")
+    export(run, "csv", tmp_path / "plain.csv")  # without the statistics the columns are not there
+    assert "p_binding" not in (tmp_path / "plain.csv").read_text(encoding="utf-8").splitlines()[0]
