@@ -870,7 +870,13 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     scenario
         The scenario (:func:`corridor.load_scenario`).
     method
-        ``"aon"`` or ``"system-optimal"``.
+        ``"aon"``, ``"system-optimal"`` or ``"equilibrium"``.
+
+    Returns
+    -------
+    Assignment
+        Flows per arc and commodity (the corridor's and the background's apart), shadow prices, the
+        origin-destination table and the reported-schedule check, stamped with what produced them.
     """
     from . import _validate
 

@@ -120,8 +120,21 @@ def flag_bottlenecks(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Node and edge GeoDataFrames: the geodata's fields plus the result fields (:data:`RESULT_FIELDS`).
 
-    Assets not in service in the scenario's year have ``active`` false and zero flow. ``threshold``
-    lies in (0, 1].
+    Assets not in service in the scenario's year have ``active`` false and zero flow.
+
+    Parameters
+    ----------
+    geodata : Geodata
+        The data the assignment ran on.
+    result : Assignment
+        The assignment (:func:`corridor.assign`).
+    threshold : float
+        Utilisation that flags a bottleneck, in (0, 1].
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        The nodes and the edges with :data:`RESULT_FIELDS`.
     """
     from . import _validate
 

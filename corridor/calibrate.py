@@ -66,6 +66,16 @@ class Calibration:
 def load_counts(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and check ``counts.csv`` (columns :data:`COUNT_FIELDS`).
 
+    Parameters
+    ----------
+    path : path
+        The counts file (``geodata/counts.csv`` for the bundled data).
+
+    Returns
+    -------
+    DataFrame
+        One row per count, ``year`` an int and ``observed`` a float.
+
     Raises
     ------
     CorridorError

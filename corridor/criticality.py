@@ -249,7 +249,20 @@ def criticality(
     skip_unloaded: bool = True,
     scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """Rank the scenario's assets by what their loss costs (N-1), worst first (``scheduler``: see :func:`n_minus_1`).
+    """Rank the scenario's assets by what their loss costs (N-1), worst first.
+
+    Parameters
+    ----------
+    geodata, scenario
+        The data and the scenario whose network loses one asset at a time.
+    jobs : int
+        Worker processes for large networks (from about 100 re-solves on).
+    progress : bool
+        Draw a progress bar on a terminal's stderr.
+    skip_unloaded : bool
+        Skip assets whose loss provably changes nothing (no flow in the optimum nor in the max flow).
+    scheduler : str, optional
+        Run the re-solves on Dask: a scheduler address, or ``"local"`` (see :func:`n_minus_1`).
 
     Returns
     -------

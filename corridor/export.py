@@ -1256,8 +1256,23 @@ def export_markdown(
 def export(analysis: Analysis, fmt: str, path: str | os.PathLike[str], **options: Any) -> list[Path]:
     """Write ``analysis`` in format ``fmt`` (``"geojson"``, ``"gpkg"``, ``"csv"`` or ``"md"``) to ``path``.
 
-    Keyword options are passed to the format's writer (e.g. ``layers="separate"`` for GeoJSON,
-    ``criticality=``, ``throughput=``). Returns the files written.
+    Parameters
+    ----------
+    analysis : Analysis
+        The results (:func:`corridor.analyze`; with :func:`corridor.uncertainty.with_uncertainty` the
+        per-asset statistics are written too).
+    fmt : str
+        The format.
+    path : path
+        The file to write (checked and written atomically, like every output).
+    **options
+        Passed to the format's writer: e.g. ``layers="separate"`` (GeoJSON), ``criticality=``,
+        ``throughput=``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     writers: dict[str, Callable[..., list[Path]]] = {
         "geojson": export_geojson,

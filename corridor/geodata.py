@@ -372,6 +372,11 @@ def validate(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, strict: bool =
     strict
         Raise the first problem as a :class:`ValidationError`; when False, return the
         list of all problems found (empty when the data is valid).
+
+    Returns
+    -------
+    list of ValidationError
+        The problems found (empty when the data is valid; with ``strict`` the first is raised instead).
     """
     from . import _validate as check
 
@@ -645,7 +650,18 @@ def _basemap(path: Path) -> gpd.GeoDataFrame | None:
 
 
 def load_basemap(geodata: str | os.PathLike[str] | None = None) -> gpd.GeoDataFrame:
-    """Country outlines (Natural Earth) for the region: from ``geodata`` if it has a basemap, else the bundled one."""
+    """Country outlines (Natural Earth) for the region: from ``geodata`` if it has a basemap, else the bundled one.
+
+    Parameters
+    ----------
+    geodata : path, optional
+        A geodata folder that may hold its own ``basemap.geojson``.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per country (``iso_a3``), EPSG:4326.
+    """
     for folder in (Path(geodata) if geodata else None, DEFAULT_GEODATA):
         if folder is not None and (gdf := _basemap(folder / "basemap.geojson")) is not None:
             return gdf

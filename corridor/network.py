@@ -52,6 +52,16 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
     on a transfer rather than moving), ``commodities`` (frozenset),
     ``counts`` (commodities that use up its capacity), ``capacity`` (inf if none), ``preload`` (the
     scenario's background load on it, which takes up capacity), ``time_h``, ``tariff_usd`` and ``length_km``.
+
+    Parameters
+    ----------
+    geodata, scenario
+        The data and the scenario (its year, overrides, outages, derates and background loads).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The network of the scenario's year.
     """
     nodes, edges = apply_scenario(geodata, scenario)
     modes = schema.modes()

@@ -140,6 +140,11 @@ def analyze(
     threshold
         Utilisation that flags a bottleneck, in (0, 1] (default: the scenario's ``bottleneck_threshold``).
 
+    Returns
+    -------
+    Analysis
+        The inputs, the assignment, the flagged node and edge tables and the report document.
+
     Raises
     ------
     ArgumentError

@@ -68,8 +68,26 @@ def scale_demand(scenario: Scenario, *, commodity: str, target: float) -> Scenar
 def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commodity: str = "freight") -> Plan:
     """Least-cost expansions so that ``target`` units of ``commodity`` are carried (see the module docstring).
 
-    ``target`` lies in (0, :data:`MAX_TARGET`]. Raises :class:`~corridor._errors.SolverError` when the LP
-    ends without an optimum (unbounded, infeasible, iteration limit): a plan is only reported when optimal.
+    Parameters
+    ----------
+    geodata, scenario
+        The data and the scenario whose demand pattern is scaled to ``target``.
+    target : float
+        Total demand of ``commodity`` to carry, in its unit, in (0, :data:`MAX_TARGET`].
+    commodity : str
+        One of freight, oil, gas, electricity, data.
+
+    Returns
+    -------
+    Plan
+        ``expansions`` (asset, capacity added, cost in MUSD and its basis), ``served``, ``total_cost_musd`` and
+        the planned assets the plan uses.
+
+    Raises
+    ------
+    SolverError
+        The LP ended without an optimum (unbounded, infeasible, iteration limit): a plan is only reported
+        when optimal.
     """
     from . import _validate
 

@@ -219,6 +219,16 @@ def list_scenarios(geodata: Geodata) -> list[str]:
     """Names of the scenarios shipped with ``geodata`` (regular files in its ``scenarios/`` folder).
 
     Anything else named ``*.toml`` (a FIFO, a device, a folder) is skipped: reading it could block.
+
+    Parameters
+    ----------
+    geodata : Geodata
+        Loaded geodata; its folder holds ``scenarios/``.
+
+    Returns
+    -------
+    list of str
+        The scenario names, sorted.
     """
     if not isinstance(geodata, Geodata):
         raise ArgumentTypeError(f"geodata must be a Geodata (from load_geodata), not {type(geodata).__name__}")
@@ -253,6 +263,18 @@ def _locate(name: str | os.PathLike[str], geodata: Geodata) -> Path:
 
 def load_scenario(name: str | os.PathLike[str], geodata: Geodata) -> Scenario:
     """Read scenario ``name`` (a name in ``geodata/scenarios/`` or a path) and check it against ``geodata``.
+
+    Parameters
+    ----------
+    name : str or path
+        A scenario name in ``geodata/scenarios/`` (e.g. ``"target-2030"``) or the path of a ``.toml`` file.
+    geodata : Geodata
+        The geodata its ids must name (:func:`corridor.load_geodata`).
+
+    Returns
+    -------
+    Scenario
+        The parsed scenario, with ``extends`` resolved.
 
     Raises
     ------

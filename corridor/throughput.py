@@ -108,6 +108,12 @@ def max_throughput(
         Node ids (e.g. the Chinese border crossings; the Black Sea ports and Türkiye).
     commodity
         One of freight, oil, gas, electricity, data.
+
+    Returns
+    -------
+    Throughput
+        ``value`` (in the commodity's unit) and ``cut``: the assets whose capacities add up to it, with their
+        capacities and sources.
     """
     from . import _validate
 
