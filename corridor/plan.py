@@ -153,7 +153,9 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
         if added[g] <= 1e-7:
             continue
         a = np.flatnonzero(group == g)
-        before = float(arcs.capacity[a].min())
+        # capacities as the data states them (before other traffic takes its share): the expanded scenario
+        # overrides these, and the background loads are subtracted from them again when it runs
+        before = float(arcs.capacity_total[a].min())
         after = before + float(added[g])
         rec, layer, kind = geodata.asset(e)
         out.append(
@@ -168,11 +170,15 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
                 "capacity_unit": rec["capacity_unit"],
                 "unit_cost_musd": unit_cost[g],
                 "cost_musd": unit_cost[g] * float(added[g]),
-                "utilization_after": float((flow[a] / (arcs.capacity[a] + added[g])).max()),
+                "utilization_after": float(
+                    ((flow[a] + arcs.background_load[a]) / (arcs.capacity_total[a] + added[g])).max()
+                ),
                 "cost_basis": basis[g],
             }
         )
-        overrides[e] = after
+        # the scenario's own figure for the asset, before its derates: scaled so that, derated again, it is `after`
+        stated = scenario.capacity.get(e, rec["capacity"])
+        overrides[e] = float(stated) * after / before if before > 0 and not pd.isna(stated) else after
     expansions = pd.DataFrame(
         out,
         columns=[

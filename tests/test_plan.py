@@ -46,6 +46,27 @@ def test_cheapest_expansion_and_feasibility(two_routes):
     assert after.od["served"].sum() == pytest.approx(6.0)
 
 
+def test_plan_with_background_and_a_derate_is_what_the_expanded_scenario_carries(two_routes):
+    """The plan states capacities as the data does (before other traffic; its derates re-applied on re-run):
+    the rail has 2 Mt/yr, derated to 1.5, of which a background load takes 1; the plan must add what the
+    corridor needs on top, and the expanded scenario must carry the target when run again."""
+    import dataclasses
+
+    from corridor.scenario import Background
+
+    sc = dataclasses.replace(
+        scenario([("a", "b", 1.0)]),
+        background=(Background(amount=1.0, id="rail"),),
+        derates=({"id": "rail", "factor": 0.75},),
+    )
+    plan = plan_expansion(two_routes, sc, target=4.0)
+    row = plan.expansions.set_index("id").loc["rail"]
+    assert row["capacity_before"] == pytest.approx(1.5)  # 2 × 0.75, the background not subtracted
+    assert row["utilization_after"] == pytest.approx(1.0)  # corridor flow + background fill it
+    after = assign(two_routes, plan.expanded_scenario)
+    assert after.od["served"].sum() == pytest.approx(4.0, abs=1e-6)
+
+
 def test_bad_target(two_routes):
     for bad in (-1, 0, math.nan, math.inf, 1e12, 1e300):
         with pytest.raises(ArgumentError, match=r"target must be a finite number in \(0, "):
