@@ -48,6 +48,7 @@ from folium.template import Template
 
 from . import __version__
 from ._errors import CorridorError
+from .bottlenecks import PRICE_UNITS, RELIEF_SHARE  # noqa: F401  (PRICE_UNITS: one table, re-exported)
 from .geodata import load_basemap
 from .offline import render_offline
 
@@ -85,15 +86,6 @@ COMMODITIES = {
     "gas": ("Gas", "bcm/yr"),
     "electricity": ("Electricity", "MW"),
     "data": ("Data", "Tbps"),
-}
-#: Shadow prices in honest units, per capacity unit: (price unit, factor on the dual, relief unit, factor).
-#: The dual of a capacity row is USD per unit carried (the tariffs' unit: t, MWh, ...) and the objective is
-#: in MUSD per year, so one more Mt/yr of capacity saves ``dual`` MUSD/yr (as ``corridor analyze`` prints it).
-PRICE_UNITS = {
-    "Mt/yr": ("USD/t", 1.0, "MUSD/yr", 1.0),
-    "bcm/yr": ("USD per 1000 m³", 1.0, "MUSD/yr", 1.0),
-    "MW": ("USD/MWh", 1.0, "USD/yr", 8760.0),  # one MW for a year: 8,760 MWh
-    "Tbps": ("USD per Gbps-year", 0.001, "USD/yr", 1.0),
 }
 #: Node kinds in layer-control order, with labels and marker radius (px).
 KINDS = {
@@ -214,14 +206,16 @@ def _bounds(geoms: Iterable[Any], pad: float = 0.0) -> list[list[float]]:
     ]
 
 
-def _price(value: Any, unit: str) -> str:
-    """A shadow price in honest units (USD/t, USD/MWh, ...) and what one more unit of capacity saves a year."""
+def _price(row: Any) -> str:
+    """The shadow price as :func:`corridor.flag_bottlenecks` states it (already in USD/t, USD/MWh, …) and what
+    :data:`~corridor.bottlenecks.RELIEF_SHARE` more capacity would save a year."""
+    value = row.get("shadow_price")
     if _missing(value):
         return "–"
-    price_unit, factor, relief_unit, relief_factor = PRICE_UNITS.get(unit, (f"USD per {unit}", 1.0, "", 0.0))
-    text = f"{float(value) * factor:,.1f} {price_unit}"
-    if relief_unit and float(value) > 0:
-        text += f"; +1 {unit} of capacity saves ≈ {float(value) * relief_factor:,.1f} {relief_unit}"
+    text = f"{float(value):,.1f} {_text(row.get('shadow_price_unit'))}".strip()
+    relief = row.get("relief_musd_per_year")
+    if float(value) > 0 and not _missing(relief):
+        text += f"; {RELIEF_SHARE:.0%} more capacity saves ≈ {float(relief):,.1f} MUSD/yr"
     return text
 
 
@@ -230,8 +224,7 @@ def _price_short(b: dict[str, Any]) -> str:
     value = b.get("shadow_price")
     if _missing(value) or float(value) <= 0:
         return ""
-    price_unit, factor, *_ = PRICE_UNITS.get(_text(b.get("capacity_unit")), (f"USD per {b.get('capacity_unit')}", 1.0))
-    return f" · {float(value) * factor:,.1f} {price_unit}"
+    return f" · {float(value):,.1f} {_text(b.get('shadow_price_unit'))}".rstrip()
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +313,7 @@ def _edge_info(row: Any, names: dict[str, str], year: int, label: str = "") -> d
         ["flow", f"{_num(row['flow'])} {unit}"],
         ["direction", f"{a} → {b}: {_num(row['flow_forward'])}; ← {_num(row['flow_reverse'])}"],
         ["utilisation", f"{_pct(row['utilization'])} ({_text(row['severity'])})"],
-        ["shadow price", _price(row["shadow_price"], unit)],
+        ["shadow price", _price(row)],
     ]
     # not the flag's "reason": its facts are the rows above, and its price is rounded to whole USD per unit
     return _info(row["name"], rows, label)
@@ -335,7 +328,7 @@ def _node_info(row: Any, year: int, label: str = "") -> dict[str, Any]:
         ["capacity", _capacity(row)],
         ["throughput", f"{_num(row['flow'])} {unit}".strip()],
         ["utilisation", f"{_pct(row['utilization'])} ({_text(row['severity'])})"],
-        ["shadow price", _price(row["shadow_price"], unit) if unit else _num(row["shadow_price"], 1)],
+        ["shadow price", _price(row)],
     ]
     return _info(row["name"], rows, label)
 
