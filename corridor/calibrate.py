@@ -124,9 +124,9 @@ def _on_assets(result: Assignment) -> dict[str, float]:
     for name, value in zip(arcs.nodes, inflow, strict=True):
         if ":" not in name and name not in totals:
             totals[name] = float(value)
-    starts = result.od.groupby("origin")["served"].sum()
-    for name, value in starts.items():
-        if name in totals and name not in set(frame.loc[frame["direction"] == 0, "element"]):
+    split = set(frame.loc[frame["direction"] == 0, "element"])  # nodes with an arc of their own count starts there
+    for name, value in result.od.groupby("origin")["served"].sum().items():
+        if name in totals and name not in split:
             totals[name] += float(value)
     return totals
 
