@@ -16,8 +16,8 @@ import tracemalloc
 
 import numpy as np
 
-from corridor.assignment import Problem, solve
-from corridor.network import COMMODITIES, Arcs
+from corridor.analyses.assign import Problem, solve
+from corridor.model.network import COMMODITIES, Arcs
 
 
 def synthetic(n_arcs: int, n_od: int, *, seed: int = 1, load: float = 1.0) -> Problem:

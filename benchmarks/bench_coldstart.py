@@ -10,7 +10,7 @@ each (so .pyc files and numba's cache exist); the median wall time is reported.
 - ``corridor analyze`` (bundled data, baseline-2024) ≤ 1.3 × a bare import of geopandas, folium,
   networkx, scipy.optimize and pyproj
 
-Crossover (:data:`corridor._sssp.INTERPRETED_WORK`): the interpreted kernels cost about
+Crossover (:data:`corridor.solve.kernels.INTERPRETED_WORK`): the interpreted kernels cost about
 ``work × c`` (work = origins × arcs; ``c`` measured on grid graphs); the compiled ones a one-off
 load (importing numba and loading the cached kernels, measured in fresh interpreters) plus a
 small cost per call. A process runs interpreted until its total work reaches the one-off load,
@@ -37,8 +37,8 @@ COMMANDS = {
     "import 5 libraries": ["-c", "import geopandas, folium, networkx, scipy.optimize, pyproj"],
 }
 LOAD = {
-    "numba kernels": ["-c", "import numpy, corridor._sssp as s; s._compiled()"],
-    "no kernels": ["-c", "import numpy, corridor._sssp"],
+    "numba kernels": ["-c", "import numpy, corridor.solve.kernels as s; s._compiled()"],
+    "no kernels": ["-c", "import numpy, corridor.solve.kernels"],
 }
 
 
@@ -90,7 +90,7 @@ def _best(fn, args: list[np.ndarray], repeat: int) -> float:
 
 
 def crossover(repeat: int, cwd: Path) -> None:
-    from corridor import _sssp
+    from corridor.solve import kernels as _sssp
 
     load = medians(LOAD, repeat, cwd)
     one_off = load["numba kernels"] - load["no kernels"]

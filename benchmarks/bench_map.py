@@ -22,11 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.netbuild builds the synthetic network
 
-from corridor.assignment import assign
-from corridor.bottlenecks import flag_bottlenecks
-from corridor.maps import parse_years, timeline, write_map
-from corridor.pipeline import Analysis, analyze
-from corridor.report import result_document
+from corridor.analyses.assign import assign
+from corridor.analyses.bottlenecks import flag_bottlenecks
+from corridor.render.maps import parse_years, timeline, write_map
+from corridor.results import Analysis, analyze, result_document
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -10,40 +10,43 @@ The pipeline runs one way: geodata → network → assignment → bottlenecks �
 
 __version__ = "0.1.0"
 
-import sys
-import types
 from typing import TYPE_CHECKING
 
 #: Public name → the module that defines it. Imported on first use (PEP 562), so that
 #: ``import corridor`` and ``corridor --help`` load neither geopandas nor numba nor folium.
 _LAZY = {
-    "ArgumentError": "._errors",
-    "ArgumentTypeError": "._errors",
-    "CorridorError": "._errors",
-    "OutputError": "._errors",
-    "SolverError": "._errors",
-    "ScenarioError": "._errors",
-    "ValidationError": "._errors",
-    "ValidationErrors": "._errors",
-    "METHODS": ".assignment",
-    "Assignment": ".assignment",
-    "assign": ".assignment",
-    "flag_bottlenecks": ".bottlenecks",
-    "criticality": ".criticality",
-    "Geodata": ".geodata",
-    "load_basemap": ".geodata",
-    "load_geodata": ".geodata",
-    "validate": ".geodata",
-    "build_network": ".network",
-    "Analysis": ".pipeline",
-    "analyze": ".pipeline",
-    "Plan": ".plan",
-    "plan_expansion": ".plan",
-    "Scenario": ".scenario",
-    "list_scenarios": ".scenario",
-    "load_scenario": ".scenario",
-    "Throughput": ".throughput",
-    "max_throughput": ".throughput",
+    "ArgumentError": "corridor._errors",
+    "ArgumentTypeError": "corridor._errors",
+    "CorridorError": "corridor._errors",
+    "OutputError": "corridor._errors",
+    "SolverError": "corridor._errors",
+    "ScenarioError": "corridor._errors",
+    "ValidationError": "corridor._errors",
+    "ValidationErrors": "corridor._errors",
+    "METHODS": "corridor.analyses.assign",
+    "Assignment": "corridor.analyses.assign",
+    "assign": "corridor.analyses.assign",
+    "flag_bottlenecks": "corridor.analyses.bottlenecks",
+    "criticality": "corridor.analyses.criticality",
+    "Geodata": "corridor.io.geodata",
+    "load_basemap": "corridor.io.geodata",
+    "load_geodata": "corridor.io.geodata",
+    "validate": "corridor.io.geodata",
+    "build_network": "corridor.model.network",
+    "Analysis": "corridor.results",
+    "analyze": "corridor.results",
+    "Plan": "corridor.analyses.plan",
+    "plan_expansion": "corridor.analyses.plan",
+    "Scenario": "corridor.io.scenario",
+    "list_scenarios": "corridor.io.scenario",
+    "load_scenario": "corridor.io.scenario",
+    "Throughput": "corridor.analyses.throughput",
+    "max_throughput": "corridor.analyses.throughput",
+    "Calibration": "corridor.analyses.calibrate",
+    "calibrate": "corridor.analyses.calibrate",
+    "load_counts": "corridor.analyses.calibrate",
+    "uncertainty": "corridor.analyses.uncertainty",
+    "with_uncertainty": "corridor.analyses.uncertainty",
 }
 #: ``load_network(geodata, scenario)``: the scenario's network as a networkx MultiDiGraph.
 _ALIASES = {"load_network": "build_network"}
@@ -55,7 +58,7 @@ def __getattr__(name: str) -> object:
     target = _ALIASES.get(name, name)
     if target not in _LAZY:
         raise AttributeError(f"module 'corridor' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[target], __name__), target)
+    value = getattr(importlib.import_module(_LAZY[target]), target)
     globals()[name] = value  # later look-ups skip __getattr__
     return value
 
@@ -64,20 +67,8 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-class _Package(types.ModuleType):
-    """Keeps ``corridor.criticality`` the function when its submodule is imported (which would rebind the name)."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name == "criticality" and isinstance(value, types.ModuleType):
-            value = value.criticality
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from ._errors import (
+    from corridor._errors import (
         ArgumentError,
         ArgumentTypeError,
         CorridorError,
@@ -87,16 +78,18 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         ValidationError,
         ValidationErrors,
     )
-    from .assignment import METHODS, Assignment, assign
-    from .bottlenecks import flag_bottlenecks
-    from .criticality import criticality
-    from .geodata import Geodata, load_basemap, load_geodata, validate
-    from .network import build_network
-    from .network import build_network as load_network
-    from .pipeline import Analysis, analyze
-    from .plan import Plan, plan_expansion
-    from .scenario import Scenario, list_scenarios, load_scenario
-    from .throughput import Throughput, max_throughput
+    from corridor.analyses.assign import METHODS, Assignment, assign
+    from corridor.analyses.bottlenecks import flag_bottlenecks
+    from corridor.analyses.calibrate import Calibration, calibrate, load_counts
+    from corridor.analyses.criticality import criticality
+    from corridor.analyses.plan import Plan, plan_expansion
+    from corridor.analyses.throughput import Throughput, max_throughput
+    from corridor.analyses.uncertainty import uncertainty, with_uncertainty
+    from corridor.io.geodata import Geodata, load_basemap, load_geodata, validate
+    from corridor.io.scenario import Scenario, list_scenarios, load_scenario
+    from corridor.model.network import build_network
+    from corridor.model.network import build_network as load_network
+    from corridor.results import Analysis, analyze
 
 __all__ = [
     "METHODS",
@@ -104,6 +97,7 @@ __all__ = [
     "ArgumentError",
     "ArgumentTypeError",
     "Assignment",
+    "Calibration",
     "CorridorError",
     "Geodata",
     "OutputError",
@@ -118,14 +112,18 @@ __all__ = [
     "analyze",
     "assign",
     "build_network",
+    "calibrate",
     "criticality",
     "flag_bottlenecks",
     "list_scenarios",
     "load_basemap",
+    "load_counts",
     "load_geodata",
     "load_network",
     "load_scenario",
     "max_throughput",
     "plan_expansion",
+    "uncertainty",
     "validate",
+    "with_uncertainty",
 ]

@@ -21,7 +21,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from ._errors import ArgumentError, ArgumentTypeError, OutputError
+from corridor._errors import ArgumentError, ArgumentTypeError, OutputError
 
 __all__ = ["TEMP_MARK", "atomic_write", "check_output", "remove_stale_temps", "slug", "temp_path"]
 
@@ -44,7 +44,7 @@ def slug(name: object, *, default: str = "output") -> str:
 
 
 def _bundled() -> Path:
-    from .geodata import DEFAULT_GEODATA
+    from corridor.io.geodata import DEFAULT_GEODATA
 
     return DEFAULT_GEODATA.resolve()
 

@@ -1,7 +1,7 @@
 """Text from the geodata and scenarios, made safe for each place it is shown.
 
 Geodata and scenarios come from other people. Their text reaches an output only through one of these
-functions (or as a JSON value, see :mod:`corridor.maps`): shown literally, never interpreted.
+functions (or as a JSON value, see :mod:`corridor.render.maps`): shown literally, never interpreted.
 
 - :func:`terminal_text`: no ANSI escape sequences or control characters (:func:`one_line`: on one line).
 - :func:`csv_cell`: no spreadsheet formula (OWASP: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or

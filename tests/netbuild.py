@@ -14,8 +14,8 @@ import networkx as nx
 from pyproj import Geod
 
 from corridor import load_geodata
-from corridor.geodata import Geodata
-from corridor.scenario import Demand, Scenario
+from corridor.io.geodata import Geodata
+from corridor.io.scenario import Demand, Scenario
 
 _GEOD = Geod(ellps="WGS84")
 SRC = "https://example.org/test-network"

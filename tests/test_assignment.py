@@ -9,9 +9,9 @@ import scipy.optimize
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corridor.assignment import assign, build_problem, solve
-from corridor.bottlenecks import flag_bottlenecks
-from corridor.network import COMMODITIES, arcs_from_graph, build_network
+from corridor.analyses.assign import assign, build_problem, solve
+from corridor.analyses.bottlenecks import flag_bottlenecks
+from corridor.model.network import COMMODITIES, arcs_from_graph, build_network
 
 from .netbuild import capacity_digraph, make_geodata, scenario
 

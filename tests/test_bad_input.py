@@ -21,9 +21,9 @@ import pytest
 import corridor
 from corridor import cli
 from corridor._errors import ArgumentError, ArgumentTypeError, CorridorError, ScenarioError
-from corridor.bottlenecks import classify
-from corridor.geodata import DEFAULT_GEODATA
-from corridor.scenario import Scenario
+from corridor.analyses.bottlenecks import classify
+from corridor.io.geodata import DEFAULT_GEODATA
+from corridor.io.scenario import Scenario
 
 from .conftest import REPO
 
@@ -245,7 +245,7 @@ def test_huge_demand_is_a_scenario_error(tmp_path: Path, amount: str, capsys: py
 def test_a_failed_lp_is_a_solver_error_not_a_crash(bundled: corridor.Geodata) -> None:
     """Past the scenario checks (a Scenario built in Python), the LP's own failure is one clear error."""
     from corridor._errors import SolverError
-    from corridor.scenario import Demand
+    from corridor.io.scenario import Demand
 
     sc = corridor.load_scenario("baseline-2024", bundled)
     huge = Scenario(**{**sc.__dict__, "demand": (Demand("alashankou", "poti-port", "freight", 1e308),)})
@@ -307,7 +307,7 @@ def test_plan_target_out_of_range_is_an_error(target: str, capsys: pytest.Captur
 def test_plan_without_an_optimum_is_an_error_not_a_plan(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("corridor.plan.MAX_TARGET", 1e13)  # let the huge target through to the LP
+    monkeypatch.setattr("corridor.analyses.plan.MAX_TARGET", 1e13)  # let the huge target through to the LP
     code, out, err = _run(["plan", "--target", "1e12"], capsys)
     assert code == 2 and out == ""
     assert err == [err[0]] and "'Unbounded', not optimal: no plan to report" in err[0]
@@ -354,7 +354,7 @@ def test_api_arguments_are_checked_at_the_boundary(bundled: corridor.Geodata, tm
 
 def test_export_and_map_check_their_path_argument(tmp_path: Path) -> None:
     from corridor.export import export
-    from corridor.maps import write_map
+    from corridor.render.maps import write_map
 
     from .test_map import _tiny_analysis
 
@@ -372,7 +372,7 @@ def test_export_and_map_check_their_path_argument(tmp_path: Path) -> None:
 
 def test_shortest_paths_never_loop_on_a_negative_cycle(bundled: corridor.Geodata) -> None:
     """The kernel's guard: a predecessor cycle stops the path walk (it used to spin for ever)."""
-    from corridor._sssp import _paths, tree_paths
+    from corridor.solve.kernels import _paths, tree_paths
 
     # 0 -1-> 1 -1-> 2, and 2 -(-5)-> 1: settling 2 rewires 1's predecessor to 2, a cycle 1 <-> 2
     indptr = np.array([0, 1, 2, 3], dtype=np.int64)

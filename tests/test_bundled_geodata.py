@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 from corridor import load_geodata
-from corridor.geodata import DEFAULT_GEODATA, load_basemap
-from corridor.scenario import list_scenarios, load_scenario
+from corridor.io.geodata import DEFAULT_GEODATA, load_basemap
+from corridor.io.scenario import list_scenarios, load_scenario
 
 #: Nodes the corridor cannot be described without (issue #3's coverage list).
 REQUIRED_NODES = [

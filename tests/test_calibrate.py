@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from corridor import CorridorError, load_geodata, load_scenario
-from corridor.assignment import assign
-from corridor.bottlenecks import flag_bottlenecks
-from corridor.calibrate import EXPLAIN_BEYOND, calibrate, load_counts
+from corridor.analyses.assign import assign
+from corridor.analyses.bottlenecks import flag_bottlenecks
+from corridor.analyses.calibrate import EXPLAIN_BEYOND, calibrate, load_counts
 from corridor.cli import main
-from corridor.geodata import DEFAULT_GEODATA
-from corridor.scenario import Alternative, Background
+from corridor.io.geodata import DEFAULT_GEODATA
+from corridor.io.scenario import Alternative, Background
 
 from .netbuild import make_geodata, scenario
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridor.assignment import MasterLP, build_problem
-from corridor.criticality import criticality, n_minus_1
-from corridor.network import arcs_from_graph, build_network
+from corridor.analyses.assign import MasterLP, build_problem
+from corridor.analyses.criticality import criticality, n_minus_1
+from corridor.model.network import arcs_from_graph, build_network
 
 from .netbuild import make_geodata, scenario
 
@@ -73,7 +73,7 @@ def test_parallel_equals_serial(ladder):
     arcs = arcs_from_graph(graph)
     problem, _ = build_problem(arcs, graph, sc)
     serial = n_minus_1(problem, jobs=1, skip_unloaded=False)
-    from corridor.criticality import _solve_chunk
+    from corridor.analyses.criticality import _solve_chunk
 
     todo = [(eid, np.flatnonzero([e == eid for e in arcs.element])) for eid in serial.index]
     for eid, objective, _ in _solve_chunk(problem, todo):
@@ -105,10 +105,10 @@ def test_worker_processes_give_the_same_ranking(tmp_path):
         f"""
 import numpy as np
 from corridor import load_geodata
-from corridor.assignment import build_problem
-from corridor.criticality import n_minus_1
-from corridor.network import arcs_from_graph, build_network
-from corridor.scenario import Demand, Scenario
+from corridor.analyses.assign import build_problem
+from corridor.analyses.criticality import n_minus_1
+from corridor.model.network import arcs_from_graph, build_network
+from corridor.io.scenario import Demand, Scenario
 
 if __name__ == "__main__":
     g = load_geodata({str(tmp_path / "grid")!r})

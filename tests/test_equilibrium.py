@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy.optimize import brentq
 
-from corridor.assignment import BPR_ALPHA, BPR_BETA, assign
+from corridor.analyses.assign import BPR_ALPHA, BPR_BETA, assign
 
 from .netbuild import make_geodata, scenario
 

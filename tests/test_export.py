@@ -24,9 +24,9 @@ from shapely.geometry import LineString, MultiLineString
 
 from corridor import export as ex
 from corridor._errors import CorridorError
-from corridor.bottlenecks import RESULT_FIELDS
-from corridor.geodata import DEFAULT_GEODATA, Geodata
-from corridor.pipeline import Analysis, analyze
+from corridor.analyses.bottlenecks import RESULT_FIELDS
+from corridor.io.geodata import DEFAULT_GEODATA, Geodata
+from corridor.results import Analysis, analyze
 
 from .conftest import REPO
 

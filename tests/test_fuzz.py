@@ -25,8 +25,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corridor import cli, schema
-from corridor.geodata import DEFAULT_GEODATA
+from corridor import cli
+from corridor.io import schema
+from corridor.io.geodata import DEFAULT_GEODATA
 
 #: Seconds one command may take on the bundled network (it takes about one).
 TIME_LIMIT = 60.0

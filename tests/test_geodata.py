@@ -10,7 +10,7 @@ import pytest
 
 from corridor import ValidationError, ValidationErrors, load_geodata, validate
 from corridor.cli import main
-from corridor.geodata import geodesic_length_km
+from corridor.io.geodata import geodesic_length_km
 
 from .conftest import DATA
 

@@ -25,10 +25,10 @@ WRAPPER = """
 import sys
 from pathlib import Path
 
-import corridor.criticality
+import corridor.analyses.criticality
 from corridor.cli import main
 
-crit = sys.modules["corridor.criticality"]  # the package's attribute of that name is the function
+crit = sys.modules["corridor.analyses.criticality"]  # the package's attribute of that name is the function
 marker = Path(sys.argv[1])
 original = crit.n_minus_1
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from corridor import CorridorError
-from corridor.assignment import assign
-from corridor.bottlenecks import flag_bottlenecks
+from corridor.analyses.assign import assign
+from corridor.analyses.bottlenecks import flag_bottlenecks
 from corridor.cli import main
-from corridor.maps import (
+from corridor.render.maps import (
     COMMODITIES,
     MODES,
     PRICE_UNITS,
@@ -27,9 +27,8 @@ from corridor.maps import (
     timeline,
     write_map,
 )
-from corridor.offline import render_offline
-from corridor.pipeline import Analysis, analyze
-from corridor.report import result_document
+from corridor.render.offline import render_offline
+from corridor.results import Analysis, analyze, result_document
 
 from .browser import page_data
 from .netbuild import make_geodata, scenario

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from corridor import ScenarioError, ValidationError, load_geodata
-from corridor.geodata import DEFAULT_GEODATA, PLANNED_STATUSES, data_as_of
-from corridor.scenario import apply_scenario, list_scenarios, load_scenario
+from corridor.io.geodata import DEFAULT_GEODATA, PLANNED_STATUSES, data_as_of
+from corridor.io.scenario import apply_scenario, list_scenarios, load_scenario
 
 
 @cache
@@ -175,8 +175,9 @@ def test_btc_loss_has_an_alternative_now():
 
 def test_southern_gas_corridor_carries_gas_end_to_end():
     from corridor import analyze
+    from corridor.io import schema
 
-    assert "gas" in __import__("corridor").schema.commodity_units()
+    assert "gas" in schema.commodity_units()
     run = analyze("baseline-2024", geodata=data())
     flow = run.edges["flow"]
     for eid in ("pipe-scp-aze", "pipe-scp-geo", "pipe-tanap-east", "pipe-tanap-west", "pipe-tap-kipoi-komotini",
@@ -208,7 +209,7 @@ def test_range_must_hold_its_value(valid_dir):
 
 
 def test_bundled_estimates_carry_ranges_and_exports_keep_them(tmp_path):
-    from corridor import schema
+    from corridor.io import schema
 
     edges = data().edges
     assert {"capacity_low", "capacity_high", "tariff_usd_low", "tariff_usd_high"} <= set(schema.field_names("edges"))
@@ -235,7 +236,7 @@ def test_bundled_estimates_carry_ranges_and_exports_keep_them(tmp_path):
 def test_topology_warnings_on_the_bundled_network():
     from dataclasses import replace
 
-    from corridor.geodata import topology_warnings
+    from corridor.io.geodata import topology_warnings
 
     geodata = data()
     demand = [

@@ -19,7 +19,7 @@ import folium  # noqa: E402
 import folium.folium  # noqa: E402
 import folium.plugins  # noqa: E402
 
-from corridor.offline import VENDOR_DIR, MissingAssetError, inline_assets, render_offline, stable_ids  # noqa: E402
+from corridor.render.offline import VENDOR_DIR, MissingAssetError, inline_assets, render_offline, stable_ids  # noqa: E402
 
 REMOTE_TAG = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 
@@ -215,7 +215,7 @@ def test_missing_asset_is_one_line_and_exit_2_at_the_cli(
     break_it: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A map whose Leaflet has no vendored copy: the CLI's handler reports it (no traceback)."""
-    import corridor.offline
+    import corridor.render.offline
     from corridor._errors import CorridorError
     from corridor.cli import main
 
@@ -229,7 +229,7 @@ def test_missing_asset_is_one_line_and_exit_2_at_the_cli(
     else:
         for a in leaflet.values():
             (vendor / a["file"]).unlink()
-    monkeypatch.setattr(corridor.offline, "VENDOR_DIR", vendor)
+    monkeypatch.setattr(corridor.render.offline, "VENDOR_DIR", vendor)
     monkeypatch.chdir(tmp_path)
     assert issubclass(MissingAssetError, CorridorError)
     assert main(["analyze", "--map"]) == 2

@@ -13,7 +13,7 @@ import pytest
 from corridor import cli
 from corridor._errors import ArgumentError, ArgumentTypeError, OutputError
 from corridor._output import TEMP_MARK, atomic_write, check_output, slug
-from corridor.geodata import DEFAULT_GEODATA
+from corridor.io.geodata import DEFAULT_GEODATA
 
 from .conftest import REPO
 
@@ -147,7 +147,7 @@ def test_cli_map_refuses_the_bundled_data_and_the_input_geopackage(
     # a copy stands in for the bundled geodata: a regression must not destroy the real one
     bundled = tmp_path / "bundled"
     shutil.copytree(DEFAULT_GEODATA, bundled)
-    monkeypatch.setattr("corridor.geodata.DEFAULT_GEODATA", bundled)
+    monkeypatch.setattr("corridor.io.geodata.DEFAULT_GEODATA", bundled)
     nodes = bundled / "nodes.geojson"
     before = nodes.read_bytes()
     assert cli.main(["map", "-o", str(nodes)]) == 2
@@ -171,7 +171,7 @@ def test_cli_outputs_refuse_devices(command: list[str], tmp_path: Path, capsys: 
 
 
 def test_write_map_refuses_a_file_of_its_input_geodata(tmp_path: Path) -> None:
-    from corridor.maps import write_map
+    from corridor.render.maps import write_map
 
     from .test_map import _tiny_analysis
 

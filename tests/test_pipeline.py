@@ -9,7 +9,7 @@ import re
 import pytest
 
 import corridor
-from corridor.pipeline import Analysis
+from corridor.results import Analysis
 
 REMOTE = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 

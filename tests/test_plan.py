@@ -7,8 +7,8 @@ import math
 import pytest
 
 from corridor._errors import ArgumentError, ArgumentTypeError, ScenarioError
-from corridor.assignment import assign
-from corridor.plan import plan_expansion
+from corridor.analyses.assign import assign
+from corridor.analyses.plan import plan_expansion
 
 from .netbuild import make_geodata, scenario
 
@@ -52,7 +52,7 @@ def test_plan_with_background_and_a_derate_is_what_the_expanded_scenario_carries
     corridor needs on top, and the expanded scenario must carry the target when run again."""
     import dataclasses
 
-    from corridor.scenario import Background
+    from corridor.io.scenario import Background
 
     sc = dataclasses.replace(
         scenario([("a", "b", 1.0)]),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from corridor.cli import main
-from corridor.scenario import apply_scenario, load_scenario
+from corridor.io.scenario import apply_scenario, load_scenario
 
 from .netbuild import make_geodata
 

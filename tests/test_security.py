@@ -25,7 +25,7 @@ import pytest
 
 from corridor._untrusted import csv_cell, markdown_text, one_line, terminal_text, web_url
 from corridor.cli import main
-from corridor.geodata import DEFAULT_GEODATA, load_geodata
+from corridor.io.geodata import DEFAULT_GEODATA, load_geodata
 
 from .test_map import page_data
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from corridor import _sssp
+from corridor.solve import kernels as _sssp
 
 
 def _graph(seed: int, n: int, degree: int, *, integer: bool) -> list[np.ndarray]:
@@ -46,7 +46,7 @@ def test_interpreted_and_compiled_kernels_agree_tie_for_tie(seed: int, integer: 
 @pytest.mark.parametrize(("budget", "numba"), [(None, False), (0, True)])
 def test_numba_is_imported_only_past_the_interpreted_budget(budget: int | None, numba: bool) -> None:
     code = (
-        "import sys, numpy as np; from corridor import _sssp\n"
+        "import sys, numpy as np; from corridor.solve import kernels as _sssp\n"
         + ("" if budget is None else f"_sssp.INTERPRETED_WORK = {budget}\n")
         + "r = _sssp.tree_paths(np.array([0, 1, 2, 2]), np.array([1, 2]), np.array([1.0, 2.0]), np.array([0, 1]),"
         " np.array([0]), np.array([0, 1]), np.array([2]))\n"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from corridor._errors import ScenarioError
-from corridor.throughput import max_throughput
+from corridor.analyses.throughput import max_throughput
 
 from .netbuild import capacity_digraph, make_geodata, scenario
 from .test_assignment import networks

@@ -16,12 +16,12 @@ import pytest
 
 from corridor import load_geodata
 from corridor._errors import ScenarioError
-from corridor.assignment import MasterLP, build_problem
+from corridor.analyses.assign import MasterLP, build_problem
+from corridor.analyses.uncertainty import collapse, design, list_parameters, uncertainty
 from corridor.cli import main
-from corridor.network import arcs_from_graph, build_network
-from corridor.pipeline import analyze
-from corridor.scenario import _parse, load_scenario
-from corridor.uncertainty import collapse, design, list_parameters, uncertainty
+from corridor.io.scenario import _parse, load_scenario
+from corridor.model.network import arcs_from_graph, build_network
+from corridor.results import analyze
 
 from .conftest import REPO
 from .netbuild import make_geodata, scenario
@@ -199,7 +199,7 @@ WRAPPER = """
 import sys
 from pathlib import Path
 
-import corridor.uncertainty as unc
+import corridor.analyses.uncertainty as unc
 from corridor.cli import main
 
 marker = Path(sys.argv[1])
@@ -271,8 +271,8 @@ def test_exports_carry_the_statistics(bundled, tmp_path: Path) -> None:
     import csv
     import json
 
+    from corridor.analyses.uncertainty import with_uncertainty
     from corridor.export import export
-    from corridor.uncertainty import with_uncertainty
 
     data, sc = bundled
     run = analyze(sc.path, geodata=data)

@@ -82,11 +82,11 @@ def _bin(root: Path, name: str) -> str:
 
 def test_wheel_carries_geodata_and_every_vendored_asset(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    manifest = json.loads((REPO / "corridor" / "_vendor" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((REPO / "corridor" / "render" / "vendor" / "manifest.json").read_text(encoding="utf-8"))
     files = {a["file"] for a in manifest["assets"].values()} | set(manifest["leaflet_icons"].values())
-    vendor = REPO / "corridor" / "_vendor"
+    vendor = REPO / "corridor" / "render" / "vendor"
     files |= {p.relative_to(vendor).as_posix() for p in vendor.rglob("*") if p.is_file() and p.suffix != ".pyc"}
-    missing = sorted(f for f in files if f"corridor/_vendor/{f}" not in names)
+    missing = sorted(f for f in files if f"corridor/render/vendor/{f}" not in names)
     assert not missing, f"vendored assets not in the wheel: {missing}"
     geodata = REPO / "geodata"
     shipped = [p.relative_to(geodata).as_posix() for p in geodata.rglob("*") if p.is_file() and p.parent.name != "src"]

@@ -7,9 +7,9 @@ Build-time tool. It asks folium and branca which CDN URLs they reference
 corridor links to, e.g. branca's d3 for colormap legends), fetches the npm
 package that provides each file with ``npm pack NAME@VERSION`` at the version
 in the URL, extracts only the files needed (plus each package's licence) into
-``corridor/_vendor/<package>-<version>/`` keeping the package-relative paths
+``corridor/render/vendor/<package>-<version>/`` keeping the package-relative paths
 (so CSS ``url(...)`` references still resolve), and writes
-``corridor/_vendor/manifest.json`` mapping each CDN URL to its local file.
+``corridor/render/vendor/manifest.json`` mapping each CDN URL to its local file.
 
 Trimming (recorded as ``modified`` in the manifest): ``@font-face`` rules keep
 only their woff2 source; Font Awesome keeps only its FA6 ``@font-face`` rules
@@ -17,7 +17,7 @@ only their woff2 source; Font Awesome keeps only its FA6 ``@font-face`` rules
 
 Usage::
 
-    python tools/vendor_assets.py            # (re)write corridor/_vendor
+    python tools/vendor_assets.py            # (re)write corridor/render/vendor
     python tools/vendor_assets.py --check    # verify manifest matches folium
 
 Requires ``npm`` on the PATH and access to the npm registry.
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-VENDOR = REPO / "corridor" / "_vendor"
+VENDOR = REPO / "corridor" / "render" / "vendor"
 
 # ---------------------------------------------------------------------------
 # Rules: how a CDN URL maps onto an npm package. Versions always come from the
@@ -89,7 +89,7 @@ KEEP_FONT_FAMILIES = {"@fortawesome/fontawesome-free": r"^Font Awesome 6 "}
 
 # Extra files needed at run time that no CSS references.
 EXTRA_FILES = {
-    # corridor.offline points L.Icon.Default at these (inlined leaflet.css
+    # corridor.render.offline points L.Icon.Default at these (inlined leaflet.css
     # breaks Leaflet's icon path detection).
     "leaflet": ["dist/images/marker-icon.png", "dist/images/marker-icon-2x.png", "dist/images/marker-shadow.png"],
 }
@@ -443,7 +443,7 @@ def check(out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=VENDOR, help="output folder (default corridor/_vendor)")
+    ap.add_argument("--out", type=Path, default=VENDOR, help="output folder (default corridor/render/vendor)")
     ap.add_argument("--check", action="store_true", help="only check that the manifest covers folium's URLs")
     args = ap.parse_args(argv)
     if args.check:

@@ -31,10 +31,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._errors import ArgumentError, ScenarioError, SolverError
-from .geodata import Geodata
-from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, check_demand_nodes, in_node, out_node
-from .scenario import Scenario
+from corridor._errors import ArgumentError, ScenarioError, SolverError
+from corridor.io.geodata import Geodata
+from corridor.io.scenario import Scenario
+from corridor.model.network import (
+    COMMODITIES,
+    Arcs,
+    arcs_from_graph,
+    build_network,
+    check_demand_nodes,
+    in_node,
+    out_node,
+)
 
 __all__ = ["METHODS", "Assignment", "assign", "solve"]
 
@@ -138,9 +146,9 @@ class _Router:
         """Arc-index paths for each (origin, destination) pair; None where unreachable.
 
         Origins are taken ``chunk`` at a time; each origin's Dijkstra (compiled, one thread per
-        origin) stops once all its destinations are settled (see :mod:`corridor._sssp`).
+        origin) stops once all its destinations are settled (see :mod:`corridor.solve.kernels`).
         """
-        from ._sssp import tree_paths
+        from corridor.solve.kernels import tree_paths
 
         out: list[list[int] | None] = [None] * len(origins)
         uniq, inverse = np.unique(origins, return_inverse=True)
@@ -878,7 +886,7 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
         Flows per arc and commodity (the corridor's and the background's apart), shadow prices, the
         origin-destination table and the reported-schedule check, stamped with what produced them.
     """
-    from . import _validate
+    from corridor.io import _validate
 
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")

@@ -19,10 +19,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from . import schema
-from ._errors import ScenarioError
-from .geodata import Geodata
-from .scenario import Scenario, apply_scenario
+from corridor._errors import ScenarioError
+from corridor.io import schema
+from corridor.io.geodata import Geodata
+from corridor.io.scenario import Scenario, apply_scenario
 
 __all__ = ["Arcs", "arcs_from_graph", "build_network", "in_node", "out_node"]
 

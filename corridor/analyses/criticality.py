@@ -29,11 +29,11 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from .assignment import MasterLP, Problem, _Router, build_problem
-from .geodata import Geodata
-from .network import COMMODITIES, Arcs, arcs_from_graph, build_network
-from .scenario import Scenario
-from .throughput import arc_max_flow
+from corridor.analyses.assign import MasterLP, Problem, _Router, build_problem
+from corridor.analyses.throughput import arc_max_flow
+from corridor.io.geodata import Geodata
+from corridor.io.scenario import Scenario
+from corridor.model.network import COMMODITIES, Arcs, arcs_from_graph, build_network
 
 __all__ = ["criticality", "n_minus_1"]
 
@@ -136,7 +136,7 @@ def n_minus_1(
     """N-1 on a solver-ready problem: one row per asset with the change it causes when out.
 
     ``scheduler`` runs the re-solves on Dask instead (an address ``tcp://host:8786``, or ``"local"`` for a
-    ``LocalCluster`` of ``jobs`` processes; see :func:`corridor.uncertainty.dask_client`), in chunks of 50 assets.
+    ``LocalCluster`` of ``jobs`` processes; see ``uncertainty.dask_client``), in chunks of 50 assets.
 
     Columns: ``id``, ``flow`` (base, all commodities), ``objective_change``, ``served_change`` (per
     demand row, summed in each row's own unit: a vector per asset), ``throughput_change`` (freight
@@ -222,7 +222,7 @@ def _on_dask(
     """The N-1 re-solves as Dask tasks of 50 assets each (one warm master per task)."""
     from distributed import as_completed
 
-    from .uncertainty import dask_client
+    from corridor.analyses.uncertainty import dask_client
 
     n_chunks = max(1, math.ceil(len(todo) / 50))
     chunks = [todo[i::n_chunks] for i in range(n_chunks)]
@@ -278,7 +278,7 @@ def criticality(
         ``alt_cost``, ``diff_cost`` (USD per unit), ``detour`` (an alternative exists), ``diverted_to`` (the
         route outside the network that demand diverts to, if the scenario gives one).
     """
-    from . import _validate
+    from corridor.io import _validate
 
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")

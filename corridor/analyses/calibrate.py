@@ -3,7 +3,7 @@
 A count is a published annual volume on one asset (a port's throughput, a border crossing's trains, a
 pipeline's flow), on several assets together (``id`` = ``a+b``: e.g. the Caspian crossings), or a corridor
 total (``id`` = ``total:freight``). The model's figure for an asset is everything on it: the corridor's own
-flow in both directions plus the scenario's background traffic (:mod:`corridor.scenario`), so a count is
+flow in both directions plus the scenario's background traffic (:mod:`corridor.io.scenario`), so a count is
 comparable with what the asset carried.
 
 Each count has a ``role``: ``calibration`` where the count was used to set a model input (a background
@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import CorridorError, FieldError, FileFormatError
-from .assignment import Assignment
-from .geodata import Geodata
+from corridor._errors import CorridorError, FieldError, FileFormatError
+from corridor.analyses.assign import Assignment
+from corridor.io.geodata import Geodata
 
 __all__ = ["COUNT_FIELDS", "Calibration", "calibrate", "load_counts"]
 
@@ -139,7 +139,7 @@ def calibrate(geodata: Geodata, result: Assignment, counts: pd.DataFrame) -> Cal
     geodata
         The geodata the scenario ran on (for names and units).
     result
-        The assignment (:func:`corridor.assignment.assign`).
+        The assignment (:func:`corridor.analyses.assign.assign`).
     counts
         The counts (:func:`load_counts`); those of other years are left out.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 __all__ = ["PACKAGE_DIR", "bundled_geodata"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # corridor/, which holds _geodata, _vendor, _assets and data
 
 
 def bundled_geodata() -> Path:

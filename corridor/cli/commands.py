@@ -9,18 +9,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import schema
-from ._errors import ArgumentError
-from ._untrusted import one_line
-from .cli import command
+from corridor._errors import ArgumentError
+from corridor._untrusted import one_line
+from corridor.cli._registry import command
+from corridor.io import schema
 
 if TYPE_CHECKING:
-    from .geodata import Geodata
+    from corridor.io.geodata import Geodata
 
 
 def load_geodata(path: Path | None, *, strict: bool = True) -> Geodata:
-    """:func:`corridor.geodata.load_geodata`, imported when a command runs (``corridor --help`` stays fast)."""
-    from .geodata import load_geodata as load
+    """:func:`corridor.io.geodata.load_geodata`, imported when a command runs (``corridor --help`` stays fast)."""
+    from corridor.io.geodata import load_geodata as load
 
     return load(path, strict=strict)
 
@@ -41,9 +41,9 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
 
 @_validate_args.handler
 def _validate(args: argparse.Namespace) -> int:
-    from ._errors import ScenarioError
-    from .geodata import topology_warnings
-    from .scenario import list_scenarios, load_scenario
+    from corridor._errors import ScenarioError
+    from corridor.io.geodata import topology_warnings
+    from corridor.io.scenario import list_scenarios, load_scenario
 
     data = load_geodata(args.geodata, strict=args.strict)
     for warning in data.warnings:
@@ -70,7 +70,7 @@ def _schema_args(p: argparse.ArgumentParser) -> None:
 
 @_schema_args.handler
 def _schema(args: argparse.Namespace) -> int:
-    from .schema import markdown_table
+    from corridor.io.schema import markdown_table
 
     print("### Nodes\n\n" + markdown_table("nodes") + "\n\n### Edges\n\n" + markdown_table("edges"))
     return 0
@@ -115,8 +115,8 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
 
 @_analyze_args.handler
 def _analyze(args: argparse.Namespace) -> int:
-    from .pipeline import analyze
-    from .report import compare_methods, dumps, text_report
+    from corridor.render.text import text_report
+    from corridor.results import analyze, compare_methods, dumps
 
     _at_least(args.top, "--top", 0)
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
@@ -131,8 +131,8 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         print(text_report(doc, top=args.top))
     if args.map:
-        from ._output import slug
-        from .maps import write_map
+        from corridor._output import slug
+        from corridor.render.maps import write_map
 
         # the scenario's name comes from its file: a slug, so that the map stays under maps/
         path = write_map(run, Path("maps") / f"{slug(run.scenario.name, default='scenario')}.html")
@@ -157,9 +157,9 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
 def _calibrate(args: argparse.Namespace) -> int:
     import json
 
-    from .assignment import assign
-    from .calibrate import EXPLAIN_BEYOND, calibrate, load_counts
-    from .scenario import load_scenario
+    from corridor.analyses.assign import assign
+    from corridor.analyses.calibrate import EXPLAIN_BEYOND, calibrate, load_counts
+    from corridor.io.scenario import load_scenario
 
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
@@ -229,8 +229,8 @@ def _throughput_args(p: argparse.ArgumentParser) -> None:
 def _throughput(args: argparse.Namespace) -> int:
     import json
 
-    from .scenario import load_scenario
-    from .throughput import max_throughput
+    from corridor.analyses.throughput import max_throughput
+    from corridor.io.scenario import load_scenario
 
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
@@ -286,8 +286,8 @@ def _criticality_args(p: argparse.ArgumentParser) -> None:
 
 @_criticality_args.handler
 def _criticality(args: argparse.Namespace) -> int:
-    from .criticality import criticality
-    from .scenario import load_scenario
+    from corridor.analyses.criticality import criticality
+    from corridor.io.scenario import load_scenario
 
     _at_least(args.top, "--top", 0)
     _at_least(args.jobs, "--jobs", 1)
@@ -352,8 +352,8 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
 def _plan(args: argparse.Namespace) -> int:
     import json
 
-    from .plan import plan_expansion
-    from .scenario import load_scenario
+    from corridor.analyses.plan import plan_expansion
+    from corridor.io.scenario import load_scenario
 
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
@@ -404,7 +404,7 @@ def _plan(args: argparse.Namespace) -> int:
     "corridor export --scenario baseline-2024 --format gpkg -o out/baseline-2024.gpkg",
 )
 def _export_args(p: argparse.ArgumentParser) -> None:
-    from .export import FORMATS
+    from corridor.export import FORMATS
 
     _scenario_args(p)
     p.add_argument("--format", required=True, choices=tuple(FORMATS), help="output format")
@@ -437,25 +437,25 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 @_export_args.handler
 def _export(args: argparse.Namespace) -> int:
-    from .export import FORMATS, check_output, export
-    from .pipeline import analyze
+    from corridor.export import FORMATS, check_output, export
+    from corridor.results import analyze
 
     output = args.output or Path("out") / f"{_stem(str(args.scenario))}.{FORMATS[args.format]}"
     check_output(output, geodata=args.geodata)  # fail fast, before the analysis
     run = analyze(args.scenario, geodata=args.geodata, method=args.method, threshold=args.threshold)
     options: dict = {"layers": args.layers} if args.format == "geojson" else {}
     if args.uncertainty is not None:
-        from .uncertainty import uncertainty, with_uncertainty
+        from corridor.analyses.uncertainty import uncertainty, with_uncertainty
 
         _at_least(args.uncertainty, "--uncertainty", 1)
         doc = uncertainty(run.geodata, run.scenario, samples=args.uncertainty, seed=0, progress=not args.quiet)
         run = with_uncertainty(run, doc)
     if args.criticality:
-        from .criticality import criticality
+        from corridor.analyses.criticality import criticality
 
         options["criticality"] = criticality(run.geodata, run.scenario)
     if args.throughput:
-        from .throughput import max_throughput
+        from corridor.analyses.throughput import max_throughput
 
         options["throughput"] = max_throughput(
             run.geodata, run.scenario, sources=_ids(CHINA_BORDER), sinks=_live_gateways(run.geodata, run.scenario)
@@ -466,7 +466,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _stem(scenario: str) -> str:
-    from ._output import slug
+    from corridor._output import slug
 
     return slug(Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name, default="scenario")
 
@@ -477,7 +477,7 @@ def _stem(scenario: str) -> str:
     "corridor map --scenario target-2030 --compare baseline-2024",
 )
 def _map_args(p: argparse.ArgumentParser) -> None:
-    from .maps import TILES
+    from corridor.render.maps import TILES
 
     p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
     p.add_argument(
@@ -511,9 +511,9 @@ def _map_args(p: argparse.ArgumentParser) -> None:
 
 @_map_args.handler
 def _map(args: argparse.Namespace) -> int:
-    from ._output import check_output
-    from .maps import parse_years, timeline, write_map
-    from .pipeline import analyze
+    from corridor._output import check_output
+    from corridor.render.maps import parse_years, timeline, write_map
+    from corridor.results import analyze
 
     years = parse_years(args.timeline) if args.timeline else None
     if years and args.compare:
@@ -570,9 +570,9 @@ def _uncertainty_args(p: argparse.ArgumentParser) -> None:
 
 @_uncertainty_args.handler
 def _uncertainty(args: argparse.Namespace) -> int:
-    from .report import dumps
-    from .scenario import load_scenario
-    from .uncertainty import list_parameters, uncertainty
+    from corridor.analyses.uncertainty import list_parameters, uncertainty
+    from corridor.io.scenario import load_scenario
+    from corridor.results import dumps
 
     data = load_geodata(args.geodata)
     sc = load_scenario(args.scenario, data)
@@ -594,7 +594,7 @@ def _uncertainty(args: argparse.Namespace) -> int:
     _at_least(args.top, "--top", 0)
     output = Path("maps") / f"{_stem(str(args.scenario))}-uncertainty.html"
     if args.map:
-        from ._output import check_output
+        from corridor._output import check_output
 
         check_output(output, geodata=args.geodata)  # fail fast, before the sampling
     doc = uncertainty(
@@ -610,8 +610,8 @@ def _uncertainty(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     if args.map:
-        from .maps import Overlay, write_map
-        from .pipeline import analyze
+        from corridor.render.maps import Overlay, write_map
+        from corridor.results import analyze
 
         odds = Overlay(
             f"Probability of being binding ({doc['samples']} samples)",

@@ -31,9 +31,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .assignment import Assignment
-from .geodata import Geodata
-from .network import COMMODITIES
+from corridor import settings
+from corridor.analyses.assign import Assignment
+from corridor.io import schema
+from corridor.io.geodata import Geodata
+from corridor.model.network import COMMODITIES
 
 __all__ = [
     "PRICE_UNITS",
@@ -45,7 +47,9 @@ __all__ = [
     "flag_bottlenecks",
 ]
 
-SEVERITIES = ("ok", "busy", "near-capacity", "binding", "over-capacity")
+SEVERITIES = tuple(schema.severities())  # mildest first (data/severities.csv)
+#: The severities that flag a bottleneck.
+BOTTLENECK_SEVERITIES = tuple(s for s, row in schema.severities().items() if row.bottleneck)
 #: Result columns added to the node and edge tables, in order.
 RESULT_FIELDS = (
     "active",
@@ -62,8 +66,8 @@ RESULT_FIELDS = (
     "bottleneck",
     "reason",
 )
-_AT = 1e-6
-#: Per-asset statistics of a Monte Carlo run that an analysis may carry (``corridor.uncertainty.with_uncertainty``).
+_AT = settings.BINDING_TOLERANCE
+#: Per-asset statistics of a Monte Carlo run that an analysis may carry (``uncertainty.with_uncertainty``).
 UNCERTAINTY_FIELDS = (
     "p_binding",
     "p_bottleneck",
@@ -83,10 +87,10 @@ PRICE_UNITS: dict[str, tuple[str, float, float]] = {
     "Tbps": ("USD per Gbps-year", 1.0 / 1000.0, 1e-6),
 }
 #: The relief of a bottleneck is valued for this share of more capacity (10 %).
-RELIEF_SHARE = 0.1
+RELIEF_SHARE = settings.RELIEF_SHARE
 
 
-def classify(utilization: float, shadow_price: float, *, threshold: float = 0.9) -> str:
+def classify(utilization: float, shadow_price: float, *, threshold: float = settings.BOTTLENECK_THRESHOLD) -> str:
     """Severity of one asset (see the module docstring for the rule)."""
     if not math.isnan(utilization) and utilization > 1 + _AT:
         return "over-capacity"
@@ -98,7 +102,7 @@ def classify(utilization: float, shadow_price: float, *, threshold: float = 0.9)
         return "binding"
     if utilization >= threshold:
         return "near-capacity"
-    if utilization >= 0.5:
+    if utilization >= settings.BUSY_UTILISATION:
         return "busy"
     return "ok"
 
@@ -136,7 +140,7 @@ def flag_bottlenecks(
     (GeoDataFrame, GeoDataFrame)
         The nodes and the edges with :data:`RESULT_FIELDS`.
     """
-    from . import _validate
+    from corridor.io import _validate
 
     _validate.number(threshold, "threshold", low=0.0, high=1.0, low_open=True)
     arcs = result.arcs
@@ -218,7 +222,7 @@ def flag_bottlenecks(
         gdf["shadow_price_unit"] = [
             name if isinstance(u, str) else None for u, (name, _, _) in zip(gdf["capacity_unit"], units, strict=True)
         ]
-        gdf["bottleneck"] = gdf["severity"].isin(["near-capacity", "binding", "over-capacity"])
+        gdf["bottleneck"] = gdf["severity"].isin(BOTTLENECK_SEVERITIES)
         gdf["reason"] = [
             _reason(s, f, c, u or "", p, pu or "")
             for s, f, c, u, p, pu in zip(

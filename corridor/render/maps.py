@@ -1,6 +1,6 @@
 """Interactive map of an analysis: an offline, self-contained folium/Leaflet page.
 
-:func:`make_map` draws the network of a :class:`~corridor.pipeline.Analysis`: one toggleable layer per
+:func:`make_map` draws the network of a :class:`~corridor.results.Analysis`: one toggleable layer per
 mode, per commodity and per node kind; a line style per mode (rail solid, roads double, sea lanes dashed,
 pipelines cased, power cables dash-dot, fibre thin dotted) and a colour by utilisation; line width by flow
 (scaled per capacity unit), arrows in the direction of flow, assets not yet in service grey and faint,
@@ -9,14 +9,14 @@ by zoom without overlaps; a heading with the scenario, year, corridor version an
 and a summary panel (totals, bottlenecks; clicking one zooms to it and opens its facts). With ``compare``
 the second scenario is a switchable layer set and a layer shows the change in utilisation; with
 ``timeline`` (see :func:`timeline`) one solve per year and a year slider.
-:func:`write_map` saves it with every asset inline (:func:`corridor.offline.render_offline`), so the
+:func:`write_map` saves it with every asset inline (:func:`corridor.render.offline.render_offline`), so the
 page works from disk with no network; the base layer is the bundled Natural Earth outlines.
 
 Untrusted text stays data. folium and branca compile the output of every template they render as a
 template again, so a string from the geodata that reached one (a name, a note, a scenario name) would be
 run as Jinja. Here no text from the data reaches folium: the features, their facts and the panel are one
 JSON document in a ``<script type="application/json">`` element, written as a template *value* (never
-compiled) with ``<``, ``>`` and ``&`` escaped, and drawn by ``corridor/_assets/map.js``, which puts text into
+compiled) with ``<``, ``>`` and ``&`` escaped, and drawn by ``corridor/render/assets/map.js``, which puts text into
 the page only through ``textContent`` and makes a link only of an ``http(s)`` URL. folium draws the map
 object and the full-screen button, which carry no data text.
 
@@ -46,16 +46,17 @@ from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from . import __version__
-from ._errors import CorridorError
-from .bottlenecks import PRICE_UNITS, RELIEF_SHARE  # noqa: F401  (PRICE_UNITS: one table, re-exported)
-from .geodata import load_basemap
-from .offline import render_offline
+from corridor import __version__, settings
+from corridor._errors import CorridorError
+from corridor.analyses.bottlenecks import PRICE_UNITS, RELIEF_SHARE  # noqa: F401  (PRICE_UNITS: one table, re-exported)
+from corridor.io import schema
+from corridor.io.geodata import load_basemap
+from corridor.render.offline import render_offline
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .pipeline import Analysis
+    from corridor.results import Analysis
 
 __all__ = ["Overlay", "make_map", "map_data", "parse_years", "timeline", "write_map"]
 
@@ -122,14 +123,24 @@ _MAX_WEIGHT = 12.0
 _MIN_WEIGHT = 2.5
 _IDLE_WEIGHT = 1.6
 _DIGITS = 5
-_ASSETS = Path(__file__).resolve().parent / "_assets"
+_ASSETS = Path(__file__).resolve().parent / "assets"
 _OSM = {
     "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "attribution": "© OpenStreetMap contributors",
     "name": "OpenStreetMap (online)",
 }
-#: Utilisation colours (stops and positions), and the change palette: neutral mid-grey, not the basemap's.
-_UTIL_COLOURS = ["#2f5f9e", "#5fa3c7", "#f2c200", "#f07c00", "#d7191c", "#5e0014"]
+#: Utilisation colours: the severities' colours (data/severities.csv, shared with the QGIS styles and the chart) at
+#: the levels where each severity starts, with a lighter blue shading the slack range below "busy"; and the change
+#: palette: neutral mid-grey, not the basemap's.
+_SEVERITY_COLOUR = {s: row.colour for s, row in schema.severities().items()}
+_UTIL_COLOURS = [
+    _SEVERITY_COLOUR["ok"],
+    "#5fa3c7",
+    _SEVERITY_COLOUR["busy"],
+    _SEVERITY_COLOUR["near-capacity"],
+    _SEVERITY_COLOUR["binding"],
+    _SEVERITY_COLOUR["over-capacity"],
+]
 _DELTA_COLOURS = ["#1a4f9c", "#6f97c9", "#8c8c8c", "#d9774a", "#b3000c"]
 _SEVERE = ("binding", "over-capacity")
 
@@ -208,7 +219,7 @@ def _bounds(geoms: Iterable[Any], pad: float = 0.0) -> list[list[float]]:
 
 def _price(row: Any) -> str:
     """The shadow price as :func:`corridor.flag_bottlenecks` states it (already in USD/t, USD/MWh, …) and what
-    :data:`~corridor.bottlenecks.RELIEF_SHARE` more capacity would save a year."""
+    :data:`~corridor.analyses.bottlenecks.RELIEF_SHARE` more capacity would save a year."""
     value = row.get("shadow_price")
     if _missing(value):
         return "–"
@@ -233,8 +244,11 @@ def _price_short(b: dict[str, Any]) -> str:
 
 def _colormap(threshold: float) -> branca.colormap.LinearColormap:
     """Utilisation colours: blue (slack) → amber (0.5) → orange (threshold) → red (1.0) → dark red."""
-    thr = min(max(float(threshold), 0.51), 0.99)
-    return branca.colormap.LinearColormap(_UTIL_COLOURS, index=[0.0, 0.4999, 0.5, thr, 1.0, 1.25], vmin=0.0, vmax=1.25)
+    busy = settings.BUSY_UTILISATION
+    thr = min(max(float(threshold), busy + 0.01), 0.99)
+    return branca.colormap.LinearColormap(
+        _UTIL_COLOURS, index=[0.0, busy - 1e-4, busy, thr, 1.0, 1.25], vmin=0.0, vmax=1.25
+    )
 
 
 def _delta_colormap(span: float) -> branca.colormap.LinearColormap:
@@ -730,7 +744,8 @@ def _legend(
     edges = analysis.edges
     modes = [m for m in [*MODES, *sorted(set(edges["mode"]) - set(MODES))] if (edges["mode"] == m).any()]
     units = sorted({c for v in edges.get("commodities", []) for c in _commodities(v)})
-    thr = min(max(float(threshold), 0.51), 0.99)
+    busy = settings.BUSY_UTILISATION
+    thr = min(max(float(threshold), busy + 0.01), 0.99)
     out: dict[str, Any] = {
         "scales": [
             _scale(
@@ -813,12 +828,11 @@ def parse_years(text: str) -> list[int]:
 def timeline(analysis: Analysis, years: Iterable[int]) -> list[Analysis]:
     """The analysis re-run with its scenario's ``year`` set to each of ``years`` (same method and threshold):
     assets enter the network by their ``start_year``."""
-    from .assignment import assign
-    from .bottlenecks import flag_bottlenecks
-    from .pipeline import Analysis
-    from .report import result_document
+    from corridor.analyses.assign import assign
+    from corridor.analyses.bottlenecks import flag_bottlenecks
+    from corridor.results import Analysis, result_document
 
-    threshold = float(analysis.document["provenance"].get("bottleneck_threshold") or 0.9)
+    threshold = analysis.threshold
     runs = []
     for year in years:
         if int(year) == int(analysis.document["year"]):
@@ -880,7 +894,7 @@ def map_data(
     if years is not None and compare is not None:
         raise CorridorError("a map shows a timeline or a comparison, not both (fix: drop --compare or --timeline)")
     doc = analysis.document
-    threshold = float(doc["provenance"].get("bottleneck_threshold") or 0.9)
+    threshold = analysis.threshold
     cmap = _colormap(threshold)
     geo = _Geometry()
     prefix = str(doc["scenario"]) if compare is not None else ""
@@ -1037,15 +1051,15 @@ def make_map(
 
     Parameters
     ----------
-    analysis : corridor.pipeline.Analysis
-        The scenario to show (from :func:`corridor.pipeline.analyze`).
-    compare : corridor.pipeline.Analysis, optional
+    analysis : corridor.results.Analysis
+        The scenario to show (from :func:`corridor.results.analyze`).
+    compare : corridor.results.Analysis, optional
         A second scenario: shown as a switchable layer set (hidden at first), with a layer of the
         change in utilisation (``analysis`` − ``compare``) and both totals in the panel.
     tiles : {"none", "online"}
         ``"none"`` (default): the bundled Natural Earth outlines only, no network use.
         ``"online"``: also an OpenStreetMap tile layer, as an opt-in base layer.
-    years : list of corridor.pipeline.Analysis, optional
+    years : list of corridor.results.Analysis, optional
         One analysis per year (from :func:`timeline`): a year slider shows each year's network, flows and
         bottlenecks, and the panel says from which year each bottleneck binds. Not with ``compare``.
     overlays : list of Overlay
@@ -1054,7 +1068,7 @@ def make_map(
     Returns
     -------
     folium.Map
-        The map; render it offline with :func:`write_map` (or :func:`corridor.offline.render_offline`).
+        The map; render it offline with :func:`write_map` (or :func:`corridor.render.offline.render_offline`).
     """
     data = map_data(analysis, compare=compare, tiles=tiles, years=years, overlays=overlays)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)
@@ -1091,9 +1105,9 @@ def write_map(
     Path
         ``path``.
     """
-    from . import _validate
-    from ._output import atomic_write, check_output
-    from .pipeline import Analysis
+    from corridor._output import atomic_write, check_output
+    from corridor.io import _validate
+    from corridor.results import Analysis
 
     _validate.instance(analysis, Analysis, "analysis", "an Analysis (from corridor.analyze)")
     if compare is not None:

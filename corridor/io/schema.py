@@ -14,11 +14,15 @@ from importlib import resources
 __all__ = [
     "Field",
     "Mode",
+    "Severity",
+    "Status",
     "commodity_units",
     "field_names",
     "fields",
     "markdown_table",
     "modes",
+    "severities",
+    "statuses",
 ]
 
 
@@ -46,6 +50,32 @@ class Mode:
     tariff_usd_per_unit_km: float
     expansion_cost_musd: float
     description: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """One life-cycle status of an asset (a row of ``statuses.csv``)."""
+
+    name: str
+    in_service: str  # "yes", "from_start_year" or "no"
+    planned: bool
+    description: str
+
+    @property
+    def can_run(self) -> bool:
+        """Whether an asset with this status carries traffic in a year at or after its start year."""
+        return self.in_service != "no"
+
+
+@dataclass(frozen=True)
+class Severity:
+    """One severity of an asset's load (a row of ``severities.csv``): its order, flag and colour everywhere."""
+
+    name: str
+    rank: int
+    bottleneck: bool
+    colour: str
+    rule: str
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -102,6 +132,46 @@ def modes() -> dict[str, Mode]:
             description=r["description"],
         )
         for r in _rows("modes.csv")
+    }
+
+
+@cache
+def statuses() -> dict[str, Status]:
+    """The life-cycle statuses, in order (``data/statuses.csv``), used by the validator and the scenarios.
+
+    Returns
+    -------
+    dict[str, Status]
+        Status name → its row.
+
+    Examples
+    --------
+    >>> [s for s, row in statuses().items() if row.planned]
+    ['construction', 'pre-construction', 'proposed']
+    """
+    return {
+        r["status"]: Status(r["status"], r["in_service"], r["planned"] == "yes", r["description"])
+        for r in _rows("statuses.csv")
+    }
+
+
+@cache
+def severities() -> dict[str, Severity]:
+    """The severities, mildest first (``data/severities.csv``): shared by the bottleneck rule, the map and QGIS.
+
+    Returns
+    -------
+    dict[str, Severity]
+        Severity name → its row.
+
+    Examples
+    --------
+    >>> [s for s, row in severities().items() if row.bottleneck]
+    ['near-capacity', 'binding', 'over-capacity']
+    """
+    return {
+        r["severity"]: Severity(r["severity"], int(r["rank"]), r["bottleneck"] == "yes", r["colour"], r["rule"])
+        for r in _rows("severities.csv")
     }
 
 

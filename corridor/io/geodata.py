@@ -26,8 +26,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from . import schema
-from ._errors import (
+from corridor._errors import (
     FieldError,
     FileFormatError,
     GeometryError,
@@ -36,8 +35,9 @@ from ._errors import (
     ValidationErrors,
     did_you_mean,
 )
-from ._paths import bundled_geodata
-from ._untrusted import web_url
+from corridor._untrusted import web_url
+from corridor.io import schema
+from corridor.io.paths import bundled_geodata
 
 __all__ = [
     "DEFAULT_GEODATA",
@@ -50,7 +50,7 @@ __all__ = [
     "validate",
 ]
 
-#: The bundled geodata folder (``$CORRIDOR_GEODATA`` if set; see :mod:`corridor._paths`).
+#: The bundled geodata folder (``$CORRIDOR_GEODATA`` if set; see :mod:`corridor.io.paths`).
 DEFAULT_GEODATA = bundled_geodata()
 
 #: The corridor's region (lon_min, lat_min, lon_max, lat_max): Constanța to the Chinese border.
@@ -345,7 +345,7 @@ def load_geodata(path: str | os.PathLike[str] | None = None, *, strict: bool = T
     Geodata
         Validated node and edge GeoDataFrames in EPSG:4326 with typed columns.
     """
-    from . import _validate as check
+    from corridor.io import _validate as check
 
     check.path_like(path, "path", optional=True)
     check.instance(strict, bool, "strict", "True or False")
@@ -378,7 +378,7 @@ def validate(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, strict: bool =
     list of ValidationError
         The problems found (empty when the data is valid; with ``strict`` the first is raised instead).
     """
-    from . import _validate as check
+    from corridor.io import _validate as check
 
     check.instance(nodes, gpd.GeoDataFrame, "nodes", "a GeoDataFrame")
     check.instance(edges, gpd.GeoDataFrame, "edges", "a GeoDataFrame")
@@ -761,7 +761,7 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
 
 
 #: Statuses of assets that are not (yet) in service but are meant to be.
-PLANNED_STATUSES = ("proposed", "pre-construction", "construction")
+PLANNED_STATUSES = tuple(s for s, row in schema.statuses().items() if row.planned)
 
 
 def data_as_of(folder: str | os.PathLike[str] | None) -> datetime.date | None:

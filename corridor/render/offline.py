@@ -3,8 +3,8 @@
 folium links Leaflet, jQuery, Bootstrap, Font Awesome, d3 and plugins from
 CDNs, so a saved map is a blank page without internet. :func:`inline_assets`
 replaces each such ``<script src>``/``<link rel=stylesheet>`` with the copy
-vendored in ``corridor/_vendor`` (see ``tools/vendor_assets.py`` and
-``corridor/_vendor/manifest.json``), turning CSS ``url(...)`` references into
+vendored in ``corridor/render/vendor`` (see ``tools/vendor_assets.py`` and
+``corridor/render/vendor/manifest.json``), turning CSS ``url(...)`` references into
 data URIs. :func:`render_offline` renders a map deterministically and inlines
 it.
 """
@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CorridorError
+from corridor._errors import CorridorError
 
 if TYPE_CHECKING:
     import folium
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VENDOR_DIR", "MissingAssetError", "inline_assets", "render_offline", "stable_ids"]
 
-VENDOR_DIR = Path(__file__).resolve().parent / "_vendor"
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 
 _MIME = {
     ".png": "image/png",
@@ -60,7 +60,7 @@ class MissingAssetError(CorridorError, RuntimeError):
 def _missing(url: str) -> MissingAssetError:
     return MissingAssetError(
         f"no vendored copy of {url}: add a rule for it to tools/vendor_assets.py "
-        "and run `python tools/vendor_assets.py` to update corridor/_vendor/manifest.json"
+        "and run `python tools/vendor_assets.py` to update corridor/render/vendor/manifest.json"
     )
 
 
@@ -82,7 +82,9 @@ def _read(path: Path) -> bytes:
 def _data_uri(path: Path) -> str:
     mime = _MIME.get(path.suffix.lower())
     if mime is None:
-        raise MissingAssetError(f"unknown media type for vendored file {path.name}; add it to corridor.offline._MIME")
+        raise MissingAssetError(
+            f"unknown media type for vendored file {path.name}; add it to _MIME in corridor.render.offline"
+        )
     return f"data:{mime};base64,{base64.b64encode(_read(path)).decode('ascii')}"
 
 
@@ -116,7 +118,7 @@ def _leaflet_icon_fix(manifest: dict[str, Any], vendor_dir: Path) -> str:
     """Script pointing ``L.Icon.Default`` at data URIs (its CSS-based path detection fails once inlined)."""
     icons = manifest.get("leaflet_icons", {})
     if not {"marker-icon", "marker-icon-2x", "marker-shadow"} <= icons.keys():
-        raise MissingAssetError("corridor/_vendor/manifest.json lacks leaflet_icons; re-run tools/vendor_assets.py")
+        raise MissingAssetError("the vendored manifest.json lacks leaflet_icons; re-run tools/vendor_assets.py")
     opts = {
         "iconUrl": _data_uri(vendor_dir / icons["marker-icon"]),
         "iconRetinaUrl": _data_uri(vendor_dir / icons["marker-icon-2x"]),
@@ -134,7 +136,7 @@ def inline_assets(html: str, *, vendor_dir: Path | str | None = None) -> str:
         A rendered page, e.g. ``folium.Map(...).get_root().render()``.
     vendor_dir : path, optional
         Folder with ``manifest.json`` and the vendored files
-        (default ``corridor/_vendor``).
+        (default ``corridor/render/vendor``).
 
     Returns
     -------

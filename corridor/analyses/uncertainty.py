@@ -13,15 +13,15 @@ Each parameter follows a triangular distribution (low, central, high) by default
 hypercube, scrambled Sobol) or numpy's generator, so sample ``i`` is the same whatever runs it.
 
 Samples run in fixed batches of :data:`BATCH` consecutive samples. A worker builds the warm master LP once
-(:class:`corridor.assignment.MasterLP`), and for each batch goes back to its checkpoint after the central
-solve (:meth:`~corridor.assignment.MasterLP.restore`), then re-solves it per sample by changing bounds,
+(:class:`corridor.analyses.assign.MasterLP`), and for each batch goes back to its checkpoint after the central
+solve (:meth:`~corridor.analyses.assign.MasterLP.restore`), then re-solves it per sample by changing bounds,
 right-hand sides and costs only. A sample's result therefore depends only on the seed, its index and the
 batch size: one worker, several local processes or a Dask cluster give the same JSON.
 
 Per asset (every node and edge with a finite capacity): ``p_binding`` (share of samples where the asset is
-binding by the rule of :func:`corridor.bottlenecks.classify`), ``p_bottleneck`` (near-capacity, binding or
+binding by the rule of :func:`corridor.analyses.bottlenecks.classify`), ``p_bottleneck`` (near-capacity, binding or
 over-capacity), ``utilization_p05``/``_p50``/``_p95``, ``shadow_price_p50``/``_p95`` (in the units of
-:data:`corridor.bottlenecks.PRICE_UNITS`) and ``relief_musd_per_year_p50``; per commodity, the corridor's
+:data:`corridor.analyses.bottlenecks.PRICE_UNITS`) and ``relief_musd_per_year_p50``; per commodity, the corridor's
 demand ``served`` and ``diverted`` (not carried: to its alternative where the scenario names one, else
 unserved) at p05/p50/p95.
 """
@@ -42,12 +42,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import ArgumentError
-from .assignment import MasterLP, Problem, build_problem
-from .bottlenecks import PRICE_UNITS, RELIEF_SHARE, UNCERTAINTY_FIELDS
-from .geodata import RANGED_FIELDS, Geodata
-from .network import COMMODITIES, arcs_from_graph, build_network, check_demand_nodes
-from .scenario import Scenario
+from corridor._errors import ArgumentError
+from corridor.analyses.assign import MasterLP, Problem, build_problem
+from corridor.analyses.bottlenecks import PRICE_UNITS, RELIEF_SHARE, UNCERTAINTY_FIELDS
+from corridor.io.geodata import RANGED_FIELDS, Geodata
+from corridor.io.scenario import Scenario
+from corridor.model.network import COMMODITIES, arcs_from_graph, build_network, check_demand_nodes
 
 __all__ = [
     "BATCH",
@@ -131,7 +131,7 @@ def list_parameters(geodata: Geodata, scenario: Scenario, *, distribution: str =
                         "layer": layer,
                     }
                 )
-    from . import schema
+    from corridor.io import schema
 
     units = schema.commodity_units()
     for label, entries in (("demand", scenario.demand), ("background", scenario.background)):
@@ -510,12 +510,12 @@ def run(
 def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, workers: int) -> None:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from .criticality import _sigint_ignored, _stop
+    from corridor.analyses.criticality import _sigint_ignored, _stop
 
     pool = None
     todo = iter(batches)
     try:
-        with _sigint_ignored():  # Ctrl-C is the parent's to handle (see corridor.criticality)
+        with _sigint_ignored():  # Ctrl-C is the parent's to handle (see corridor.analyses.criticality)
             # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
             pool = ProcessPoolExecutor(
                 max_workers=workers,
@@ -678,7 +678,7 @@ def uncertainty(
         ``batch_size``, ``parameters`` (their number), ``assets`` (ranked by ``p_binding``), ``totals`` and,
         with ``sensitivity``, ``sensitivity`` (one row per parameter: ``S1``, ``S1_conf``, ``ST``, ``ST_conf``).
     """
-    from . import _validate
+    from corridor.io import _validate
 
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
@@ -752,15 +752,15 @@ def with_uncertainty(analysis: Any, doc: dict[str, Any]) -> Any:
 
     Parameters
     ----------
-    analysis : corridor.pipeline.Analysis
+    analysis : corridor.results.Analysis
         The scenario's analysis (its central values).
     doc : dict
         The document :func:`uncertainty` returned for the same scenario.
 
     Returns
     -------
-    corridor.pipeline.Analysis
-        A copy whose ``nodes`` and ``edges`` have the :data:`~corridor.bottlenecks.UNCERTAINTY_FIELDS` (NaN
+    corridor.results.Analysis
+        A copy whose ``nodes`` and ``edges`` have the :data:`~corridor.analyses.bottlenecks.UNCERTAINTY_FIELDS` (NaN
         for assets the sampling did not report); GeoJSON, GeoPackage, CSV and Markdown exports then carry them.
     """
     import dataclasses

@@ -5,33 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from ._errors import CorridorError, ValidationErrors, printable
+from corridor import __version__
+from corridor._errors import CorridorError, ValidationErrors, printable
+from corridor.cli._registry import _COMMANDS, EXIT_BAD_INPUT, command
 
-EXIT_BAD_INPUT = 2
+__all__ = ["EXIT_BAD_INPUT", "command", "main"]
 _StderrHandler: type | None = None  # made on first use (logging is not imported for --help)
-
-Handler = Callable[[argparse.Namespace], int]
-_COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
-
-
-def command(name: str, help: str, example: str) -> Callable[[Callable[[argparse.ArgumentParser], None]], Callable]:
-    """Register a subcommand: the decorated function adds its arguments; ``handler`` runs it."""
-
-    def register(add_args: Callable[[argparse.ArgumentParser], None]) -> Callable:
-        def bind(handler: Handler) -> Handler:
-            _COMMANDS[name] = (help, example, add_args, handler)
-            return handler
-
-        add_args.handler = bind  # type: ignore[attr-defined]
-        return add_args
-
-    return register
 
 
 class _PrintDataPath(argparse.Action):
@@ -41,7 +25,7 @@ class _PrintDataPath(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        from ._paths import bundled_geodata
+        from corridor.io.paths import bundled_geodata
 
         print(bundled_geodata())
         parser.exit()
@@ -135,7 +119,7 @@ class _TerminalSafe:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        from ._untrusted import terminal_text
+        from corridor._untrusted import terminal_text
 
         self._stream.write(terminal_text(text))
         return len(text)
@@ -195,7 +179,7 @@ def _interrupted(exc: BaseException) -> bool:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from . import commands  # noqa: F401  (registers the subcommands)
+    from corridor.cli import commands  # noqa: F401  (registers the subcommands)
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser(argv).parse_args(argv)
@@ -214,9 +198,3 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"corridor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-
-if __name__ == "__main__":  # pragma: no cover
-    # ``python -m corridor.cli``: run the imported module, where the subcommands register (not this __main__ copy)
-    from corridor.cli import main as entry
-
-    sys.exit(entry())

@@ -17,10 +17,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-from ._errors import ArgumentError, ScenarioError, did_you_mean
-from .geodata import Geodata
-from .network import COMMODITIES, Arcs, arcs_from_graph, build_network, in_node, out_node
-from .scenario import Scenario
+from corridor._errors import ArgumentError, ScenarioError, did_you_mean
+from corridor.io.geodata import Geodata
+from corridor.io.scenario import Scenario
+from corridor.model.network import COMMODITIES, Arcs, arcs_from_graph, build_network, in_node, out_node
 
 __all__ = ["Throughput", "arc_max_flow", "max_throughput"]
 
@@ -115,7 +115,7 @@ def max_throughput(
         ``value`` (in the commodity's unit) and ``cut``: the assets whose capacities add up to it, with their
         capacities and sources.
     """
-    from . import _validate
+    from corridor.io import _validate
 
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")

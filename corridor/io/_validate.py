@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from ._errors import ArgumentError, ArgumentTypeError
+from corridor._errors import ArgumentError, ArgumentTypeError
 
 __all__ = ["id_list", "instance", "integer", "number", "path_like"]
 

@@ -79,9 +79,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema
-from ._errors import ArgumentTypeError, ScenarioError, did_you_mean
-from .geodata import PLANNED_STATUSES, Geodata, data_as_of
+from corridor import settings
+from corridor._errors import ArgumentTypeError, ScenarioError, did_you_mean
+from corridor.io import schema
+from corridor.io.geodata import PLANNED_STATUSES, Geodata, data_as_of
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -106,7 +107,7 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
     # penalty less the route's cost: "the value of carrying one more unit", not money anyone pays.
     "unserved_penalty": {"freight": 1000.0, "oil": 500.0, "gas": 1000.0, "electricity": 1000.0, "data": 1000.0},
     # Utilisation at which an asset counts as a bottleneck (binding assets with a positive shadow price always do).
-    "bottleneck_threshold": 0.9,
+    "bottleneck_threshold": settings.BOTTLENECK_THRESHOLD,
 }
 
 
@@ -281,7 +282,7 @@ def load_scenario(name: str | os.PathLike[str], geodata: Geodata) -> Scenario:
     ScenarioError
         One line naming the file, the entry and the fix, for any malformed or unknown entry.
     ArgumentError
-        ``name`` is not a str or path, or ``geodata`` is not a :class:`~corridor.geodata.Geodata`.
+        ``name`` is not a str or path, or ``geodata`` is not a :class:`~corridor.io.geodata.Geodata`.
     """
     if not isinstance(name, str | os.PathLike) or not str(name):
         raise ArgumentTypeError(f"scenario must be a scenario name or a .toml path, not {name!r}")
@@ -846,7 +847,7 @@ def apply_scenario(geodata: Geodata, scenario: Scenario) -> tuple[pd.DataFrame, 
     edges = geodata.edges.copy()
     for frame in (nodes, edges):
         start = frame["start_year"].astype("Float64").fillna(-math.inf).astype(float)
-        live = frame["status"].isin(["operating", "construction", "pre-construction", "proposed"])
+        live = frame["status"].isin([s for s, row in schema.statuses().items() if row.can_run])
         frame["active"] = live & (start <= scenario.year)
         frame.loc[list(set(scenario.outages) & set(frame.index)), "active"] = False
         for ref, cap in scenario.capacity.items():

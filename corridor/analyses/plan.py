@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from . import schema
-from ._errors import ScenarioError, SolverError
-from .assignment import Expansion, MasterLP, Problem, build_problem
-from .geodata import Geodata
-from .network import COMMODITIES, arcs_from_graph, build_network
-from .scenario import Scenario
+from corridor._errors import ScenarioError, SolverError
+from corridor.analyses.assign import Expansion, MasterLP, Problem, build_problem
+from corridor.io import schema
+from corridor.io.geodata import Geodata
+from corridor.io.scenario import Scenario
+from corridor.model.network import COMMODITIES, arcs_from_graph, build_network
 
 __all__ = ["Plan", "plan_expansion", "scale_demand"]
 
@@ -89,7 +89,7 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
         The LP ended without an optimum (unbounded, infeasible, iteration limit): a plan is only reported
         when optimal.
     """
-    from . import _validate
+    from corridor.io import _validate
 
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")

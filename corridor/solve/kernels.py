@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._errors import ArgumentError
+from corridor._errors import ArgumentError
 
 __all__ = ["INTERPRETED_WORK", "tree_paths"]
 

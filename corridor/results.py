@@ -1,24 +1,179 @@
-"""Reports of an assignment: the bottleneck table, totals, transit times (text and JSON)."""
+"""The whole pipeline in one call: geodata → scenario → assignment → bottlenecks → report."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from . import __version__, schema
-from ._untrusted import one_line
-from .assignment import Assignment
-from .bottlenecks import RELIEF_SHARE
-from .geodata import Geodata, data_as_of
+from corridor import __version__
+from corridor._errors import ArgumentError
+from corridor.analyses.assign import Assignment, assign
+from corridor.analyses.bottlenecks import flag_bottlenecks
+from corridor.io import schema
+from corridor.io.geodata import Geodata, data_as_of, load_geodata
+from corridor.io.scenario import Scenario, load_scenario
 
-__all__ = ["bottleneck_table", "data_version", "result_document", "text_report"]
+__all__ = ["Analysis", "analyze", "bottleneck_table", "compare_methods", "data_version", "dumps", "result_document"]
 
-_RANK = {"over-capacity": 4, "binding": 3, "near-capacity": 2, "busy": 1, "ok": 0}
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything one analysis produced: inputs, raw result, flagged tables and the report document.
+
+    In a notebook it shows a short summary; :meth:`map` draws it (offline, inline) and
+    :meth:`to_document` gives the JSON document of ``corridor analyze --json``.
+
+    Examples
+    --------
+    >>> run = corridor.analyze("target-2030")  # doctest: +SKIP
+    >>> run.bottlenecks[["id", "name", "utilization", "shadow_price", "shadow_price_unit"]]  # doctest: +SKIP
+    >>> run.map()  # doctest: +SKIP
+    """
+
+    geodata: Geodata
+    scenario: Scenario
+    result: Assignment
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    document: dict[str, Any]
+
+    @property
+    def bottlenecks(self) -> pd.DataFrame:
+        """The flagged assets, worst first (severity, then the value of relief), as the CLI lists them."""
+        return bottleneck_table(self.nodes, self.edges)
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        """Per commodity: the corridor's demand, served and unserved, and the background traffic carried."""
+        return self.result.totals()
+
+    @property
+    def threshold(self) -> float:
+        """The utilisation that flags a bottleneck in this analysis."""
+        return float(self.edges.attrs["threshold"])
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What produced the results: corridor version, data version and date, geodata, parameters."""
+        return self.document["provenance"]
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document of ``corridor analyze --json`` (see the README for its keys)."""
+        return self.document
+
+    def map(self, *, compare: Analysis | None = None, tiles: str = "none") -> Any:
+        """The interactive map (a :class:`folium.Map`) that displays inline in a notebook with no internet.
+
+        Parameters
+        ----------
+        compare : Analysis, optional
+            A second scenario to compare with (see :func:`corridor.render.maps.make_map`).
+        tiles : {"none", "online"}
+            ``"online"`` adds OpenStreetMap tiles as an opt-in base layer.
+
+        Returns
+        -------
+        folium.Map
+            The map; in Jupyter it renders with every script inline. To save it, use
+            :func:`corridor.render.maps.write_map` (``Map.save`` would link the scripts from the internet).
+        """
+        import html
+
+        from corridor.render.maps import make_map
+        from corridor.render.offline import render_offline
+
+        m = make_map(self, compare=compare, tiles=tiles)
+
+        def offline_html() -> str:
+            page = html.escape(render_offline(m), quote=True)
+            return f'<iframe srcdoc="{page}" style="width:100%;height:600px;border:none"></iframe>'
+
+        m._repr_html_ = offline_html  # type: ignore[method-assign]
+        return m
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        doc = self.document
+        rows = "".join(
+            f"<tr><td>{escape(str(c))}</td><td>{t['demand']:,.2f}</td><td>{t['served']:,.2f}</td>"
+            f"<td>{t['unserved']:,.2f}</td><td>{escape(str(t['unit']))}</td></tr>"
+            for c, t in doc["totals"].items()
+        )
+        worst = "".join(
+            f"<tr><td>{i}</td><td>{escape(str(b['name']))}</td><td>{escape(str(b['severity']))}</td>"
+            f"<td>{(b['utilization'] or 0):.0%}</td></tr>"
+            for i, b in enumerate(doc["bottlenecks"][:5], 1)
+        )
+        return (
+            f"<div><b>corridor</b> · {escape(str(doc['scenario']))} ({doc['year']}) · {escape(str(doc['method']))}"
+            f" · solver {escape(str(doc['solver_status']))}"
+            "<table><tr><th></th><th>demand</th><th>served</th><th>unserved</th><th></th></tr>"
+            f"{rows}</table><div>{len(doc['bottlenecks'])} bottleneck(s); the worst:</div>"
+            f"<table><tr><th>#</th><th>asset</th><th>severity</th><th>utilisation</th></tr>{worst}</table></div>"
+        )
+
+
+def analyze(
+    scenario: str | os.PathLike[str] = "baseline-2024",
+    *,
+    geodata: Geodata | str | os.PathLike[str] | None = None,
+    method: str = "system-optimal",
+    threshold: float | None = None,
+) -> Analysis:
+    """Load the data, assign the scenario's demand and flag bottlenecks.
+
+    Parameters
+    ----------
+    scenario
+        A scenario name in ``geodata/scenarios/`` or a path to a scenario file.
+    geodata
+        Loaded geodata, or a folder/GeoPackage to load (default: the bundled ``geodata/``).
+    method
+        ``"system-optimal"`` (capacities bind) or ``"aon"`` (all-or-nothing).
+    threshold
+        Utilisation that flags a bottleneck, in (0, 1] (default: the scenario's ``bottleneck_threshold``).
+
+    Returns
+    -------
+    Analysis
+        The inputs, the assignment, the flagged node and edge tables and the report document.
+
+    Raises
+    ------
+    ArgumentError
+        An argument of the wrong type or out of range (also a ``TypeError`` / ``ValueError``).
+    """
+    from corridor.analyses.assign import METHODS
+    from corridor.io import _validate
+
+    _validate.path_like(scenario, "scenario")
+    if not isinstance(geodata, Geodata):
+        _validate.path_like(geodata, "geodata", optional=True)
+    if method not in METHODS:
+        raise ArgumentError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if threshold is not None:
+        _validate.number(threshold, "threshold", low=0.0, high=1.0, low_open=True)
+    data = geodata if isinstance(geodata, Geodata) else load_geodata(Path(geodata) if geodata else None)
+    sc = load_scenario(scenario, data)
+    result = assign(data, sc, method=method)
+    limit = float(threshold if threshold is not None else sc.parameter("bottleneck_threshold"))
+    nodes, edges = flag_bottlenecks(data, result, threshold=limit)
+    return Analysis(data, sc, result, nodes, edges, result_document(data, result, nodes, edges))
+
+
+# --------------------------------------------------------------------------- the JSON document
+
+
+_RANK = {s: row.rank for s, row in schema.severities().items()}
 _ITEM_FIELDS = (
     "id",
     "name",
@@ -233,77 +388,6 @@ def compare_methods(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "totals_other": b["totals"],
         "edges": diffs,
     }
-
-
-def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
-    """A readable report of a :func:`result_document`: totals, the worst bottlenecks and transit times."""
-    p = doc["provenance"]
-    lines = [
-        f"Scenario {one_line(doc['scenario'])} (year {doc['year']}) — method {doc['method']}, "
-        f"solver {doc['solver_status']}",
-        f"data {p['data_version']} from {p['geodata']}; corridor {p['corridor_version']}",
-        "",
-        f"{'commodity':<12}{'unit':<7}{'demand':>10}{'served':>10}{'unserved':>10}{'other traffic':>15}",
-    ]
-    for c, t in doc["totals"].items():
-        other = f"{t['background']:>15.2f}" if t.get("background") else ""
-        lines.append(f"{c:<12}{t['unit']:<7}{t['demand']:>10.2f}{t['served']:>10.2f}{t['unserved']:>10.2f}{other}")
-    bottlenecks = doc["bottlenecks"]
-    lines += ["", f"Bottlenecks ({len(bottlenecks)} flagged; worst {min(top, len(bottlenecks))} shown)"]
-    if bottlenecks:
-        lines.append(
-            f"{'#':>3} {'id':<34}{'corridor + other / capacity':>32}{'util':>6}  {'severity':<14}"
-            f"{'shadow price':>20}{'relief':>14}  name"
-        )
-        for i, b in enumerate(bottlenecks[:top], 1):
-            fc = f"{b['flow']:.2f} + {b['background'] or 0:.2f} / {b['capacity']:.2f} {b['capacity_unit']}"
-            util = f"{b['utilization']:.0%}" if b["utilization"] is not None else "-"
-            price = f"{b['shadow_price']:,.1f} {b['shadow_price_unit'] or ''}" if b["shadow_price"] else "0"
-            relief = f"{b['relief_musd_per_year']:,.1f} MUSD/yr" if b["relief_musd_per_year"] else "-"
-            lines.append(
-                f"{i:>3} {b['id']:<34}{fc:>32}{util:>6}  {b['severity']:<14}{price:>20}{relief:>14}  "
-                f"{one_line(b['name'])}"
-            )
-    else:
-        lines.append("  none: every asset is below the threshold")
-    lines += ["", "Origin → destination (served, door-to-door time of the main route)"]
-    for o in doc["od"]:
-        days = f"{o['time_days']:.1f} d" if o["reachable"] else "no route"
-        line = (
-            f"  {o['origin']} → {o['destination']} [{o['commodity']}]: {o['served']:.2f} of {o['demand']:.2f}, {days}"
-        )
-        if o["unserved"] and o["unserved"] > 1e-6:
-            line += f"; {o['unserved']:.2f} " + (f"diverted to {o['diverted_to']}" if o["diverted_to"] else "lost")
-        lines.append(line)
-    if doc["schedules"]:
-        lines += ["", "Reported schedules vs the model (cheapest route; moving + dwell days)"]
-        for r in doc["schedules"]:
-            lo, hi = r["reported_min"], r["reported_max"]
-            reported = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
-            if r["modelled_days"] is None:
-                lines.append(f"  {r['origin']} → {r['destination']}: reported {reported} d, model: no route")
-                continue
-            lines.append(
-                f"  {r['origin']} → {r['destination']}: reported {reported} d, model {r['modelled_days']:.1f} d "
-                f"({r['moving_days']:.1f} moving + {r['dwell_days']:.1f} dwell) → {r['verdict']}"
-            )
-    if "compare" in doc:
-        cmp = doc["compare"]
-        lines += ["", f"{cmp['method']} vs {cmp['other_method']} ({cmp['other_solver_status']}): served"]
-        for c, t in doc["totals"].items():
-            other = cmp["totals_other"].get(c, {})
-            lines.append(f"  {c:<12}{t['served']:>10.2f} vs {other.get('served', 0):>10.2f} {t['unit']}")
-        lines.append(f"  edges whose flow differs most ({len(cmp['edges'])} differ):")
-        for d in cmp["edges"][:top]:
-            lines.append(
-                f"    {one_line(d['name'])[:50]:<51}{d['flow']:>9.2f} vs {d['flow_other']:>9.2f} {d['capacity_unit']}"
-            )
-    lines.append("")
-    lines.append(
-        "Shadow price: cost saved per unit of flow by one more unit of capacity (against the cheapest alternative "
-        f"route); relief: what {RELIEF_SHARE:.0%} more capacity saves a year at that price."
-    )
-    return "\n".join(lines)
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""The analyses: assignment, bottlenecks, throughput, criticality, plan, calibration, uncertainty."""

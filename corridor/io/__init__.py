@@ -1,0 +1,1 @@
+"""Reading: the geodata, its schema and validator, the scenarios."""

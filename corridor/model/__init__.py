@@ -1,0 +1,1 @@
+"""The model: the scenario's network as a graph and as arrays."""

@@ -1,0 +1,1 @@
+"""Rendering for people: terminal tables, the Markdown report, the map."""

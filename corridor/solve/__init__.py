@@ -1,0 +1,1 @@
+"""Solvers: shortest paths and their kernels, the master LP, equilibrium."""
