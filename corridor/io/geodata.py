@@ -720,6 +720,18 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
         rec = row._asdict()
         fid, geom = str(rec.get("id")), rec.get("geometry")
         ok_geom = geom is not None and not geom.is_empty and geom.geom_type == "LineString" and len(geom.coords) >= 2
+        ends = rec.get("from_id"), rec.get("to_id")
+        if not _missing(ends[0]) and str(ends[0]) == str(ends[1]):
+            problems.add(
+                ReferenceError_(
+                    f"runs from node '{ends[0]}' to itself (a self-loop carries nothing)",
+                    file=source,
+                    feature=fid,
+                    field="to_id",
+                    fix="give the edge the node at its other end, or delete it",
+                )
+            )
+            continue
         for field, at in (("from_id", 0), ("to_id", -1)):
             ref = rec.get(field)
             if _missing(ref):

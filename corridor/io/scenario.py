@@ -245,7 +245,23 @@ def _not_regular(path: Path) -> None:
         )
 
 
+def _short(name: object, limit: int = 60) -> str:
+    text = str(name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _locate(name: str | os.PathLike[str], geodata: Geodata) -> Path:
+    try:
+        return _find(name, geodata)
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise ScenarioError(
+            f"cannot read scenario '{_short(name)}': {exc.strerror or exc}",
+            file=_short(geodata.path / "scenarios", 200),
+            fix="give a scenario name from `corridor analyze --help` or the path of a .toml file",
+        ) from None
+
+
+def _find(name: str | os.PathLike[str], geodata: Geodata) -> Path:
     path = Path(name)
     if path.suffix == ".toml":
         _not_regular(path)
@@ -253,12 +269,18 @@ def _locate(name: str | os.PathLike[str], geodata: Geodata) -> Path:
             raise ScenarioError("file not found", file=str(path), fix="give the path of a scenario .toml file")
         return path
     folder = geodata.path / "scenarios"
+    if isinstance(name, str) and (os.sep in name or "/" in name or name.startswith(".")):
+        raise ScenarioError(
+            f"'{_short(name)}' is neither a scenario name nor a .toml path",
+            file=str(folder),
+            fix="give a name from the scenarios folder (no '/'), or the path of a .toml file",
+        )
     candidate = folder / f"{name}.toml"
     _not_regular(candidate)
     if not candidate.is_file():
         known = list_scenarios(geodata)
         hint = did_you_mean(str(name), known, f"known scenarios: {', '.join(known) or 'none'}")
-        raise ScenarioError(f"no scenario '{name}'", file=str(folder), fix=hint)
+        raise ScenarioError(f"no scenario '{_short(name)}'", file=str(folder), fix=hint)
     return candidate
 
 
