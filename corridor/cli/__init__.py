@@ -197,4 +197,3 @@ def _main(argv: Sequence[str] | None) -> int:
     except CorridorError as exc:
         print(f"corridor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
-
