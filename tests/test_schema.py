@@ -63,8 +63,8 @@ def test_severity_colours_are_shared_by_the_map_qgis_and_the_chart():
     import re
     from pathlib import Path
 
+    from corridor._values import SEVERITY_COLOURS
     from corridor.analyses.bottlenecks import BOTTLENECK_SEVERITIES, SEVERITIES
-    from corridor.export._features import SEVERITY_COLOURS
     from corridor.render import maps
 
     table = schema.severities()

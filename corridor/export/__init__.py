@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from corridor import _output
 from corridor._errors import CorridorError
-from corridor.export._features import COORDINATE_PRECISION, check_output, split_antimeridian
+from corridor._values import COORDINATE_PRECISION
+from corridor.export._features import check_output, split_antimeridian
 from corridor.export.csv import export_csv
 from corridor.export.geojson import export_geojson
 from corridor.export.gpkg import export_gpkg

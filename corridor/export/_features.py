@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
-import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiLineString
@@ -25,32 +22,12 @@ from corridor.io import schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
+from corridor._values import COORDINATE_PRECISION, _criticality_ranks, _value
 
-
-#: Decimals kept in coordinates (1e-6° ≈ 0.11 m) and in float properties.
-COORDINATE_PRECISION = 6
-#: Colours of the severities (chart, QGIS styles; the map's too): data/severities.csv.
-SEVERITY_COLOURS = {s: row.colour for s, row in schema.severities().items()}
-_LAYERS = (("node", "nodes"), ("edge", "edges"))
 _STAMP_DEFAULT = 0  # 1970-01-01T00:00:00Z, unless SOURCE_DATE_EPOCH is set
 
 
 # --------------------------------------------------------------------------- values and geometry
-
-
-def _value(value: Any) -> Any:
-    """A JSON-ready scalar: None for missing/non-finite, floats rounded, numpy types unwrapped."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return round(value, COORDINATE_PRECISION) + 0.0 if math.isfinite(value) else None
-    if isinstance(value, int):
-        return value
-    return str(value)
 
 
 def _position(x: float, y: float) -> list[float]:
@@ -120,20 +97,6 @@ def _geometry(geom: shapely.Geometry) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- features
-
-
-def _criticality_ranks(criticality: pd.DataFrame | None) -> dict[tuple[str | None, str], int | None] | None:
-    if criticality is None:
-        return None
-    if not isinstance(criticality, pd.DataFrame) or not {"id", "rank"} <= set(criticality.columns):
-        raise CorridorError("criticality table needs the columns 'id' and 'rank' (fix: pass the criticality result)")
-    ranks: dict[tuple[str | None, str], int | None] = {}
-    has_layer = "layer" in criticality.columns
-    for entry in criticality.to_dict("records"):
-        rank = _value(entry["rank"])
-        key = (str(entry["layer"]) if has_layer else None, str(entry["id"]))
-        ranks.setdefault(key, int(rank) if isinstance(rank, int | float) else None)
-    return ranks
 
 
 def _as_throughput(throughput: Any) -> dict[str, Any] | None:
@@ -218,11 +181,6 @@ def _provenance(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def _dumps(obj: Any) -> str:
-    """Compact, deterministic JSON (no NaN/Infinity)."""
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 # --------------------------------------------------------------------------- atomic writes and safety
 
 
@@ -246,10 +204,6 @@ def _write_lines(tmp: Path, lines: Iterable[str]) -> None:
     with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
         for line in lines:
             fh.write(line)
-
-
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | bool | int | float | np.generic)
 
 
 # --------------------------------------------------------------------------- GeoPackage and QGIS styles

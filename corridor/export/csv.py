@@ -11,23 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from corridor._untrusted import csv_cell
+from corridor._values import _LAYERS, _criticality_ranks, _value
 from corridor.analyses.bottlenecks import RESULT_FIELDS, UNCERTAINTY_FIELDS
+from corridor.export._features import _as_throughput, _atomic, _check_target, _cut_ids, _lookup, _write_lines
 from corridor.io import schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
 
-from corridor.export._features import (
-    _LAYERS,
-    _as_throughput,
-    _atomic,
-    _check_target,
-    _criticality_ranks,
-    _cut_ids,
-    _lookup,
-    _value,
-    _write_lines,
-)
 
 # --------------------------------------------------------------------------- CSV
 

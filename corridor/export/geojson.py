@@ -10,22 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from corridor._errors import CorridorError
+from corridor._values import _LAYERS, _dumps, _is_scalar, _value
+from corridor.export._features import _as_throughput, _atomic, _check_target, _features, _provenance, _write_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
 
-from corridor.export._features import (
-    _LAYERS,
-    _as_throughput,
-    _atomic,
-    _check_target,
-    _dumps,
-    _features,
-    _is_scalar,
-    _provenance,
-    _value,
-    _write_lines,
-)
 
 # --------------------------------------------------------------------------- GeoJSON
 

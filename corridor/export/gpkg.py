@@ -18,7 +18,8 @@ from corridor._untrusted import one_line
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
 
-from corridor.export._features import _LAYERS, _atomic, _check_target, _columns, _features, _provenance, _stamp
+from corridor._values import _LAYERS
+from corridor.export._features import _atomic, _check_target, _columns, _features, _provenance, _stamp
 from corridor.export.qgis import edge_style_qml, node_style_qml
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
 
-from corridor.export._features import SEVERITY_COLOURS
+from corridor._values import SEVERITY_COLOURS
 
 
 def _key(*parts: str) -> str:

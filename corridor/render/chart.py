@@ -14,7 +14,7 @@ from corridor._untrusted import one_line
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
 
-from corridor.export._features import _LAYERS, SEVERITY_COLOURS, _value
+from corridor._values import _LAYERS, SEVERITY_COLOURS, _value
 
 
 def most_utilised(analysis: Analysis, top: int) -> pd.DataFrame:

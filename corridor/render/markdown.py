@@ -16,7 +16,7 @@ from corridor.io.geodata import DEFAULT_GEODATA
 if TYPE_CHECKING:  # pragma: no cover
     from corridor.results import Analysis
 
-from corridor.export._features import _LAYERS, _criticality_ranks, _dumps, _is_scalar, _value
+from corridor._values import _LAYERS, _criticality_ranks, _dumps, _is_scalar, _value
 
 # --------------------------------------------------------------------------- Markdown report and chart
 
