@@ -77,6 +77,9 @@ def shared() -> Iterator[None]:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_examples_run(module: str, shared: None) -> None:
+    # corridor.render.chart and corridor.render.markdown cannot be the first of the package imported (a cycle
+    # through corridor.export; see test_modules_import_alone): import corridor.export first, as the package does
+    importlib.import_module("corridor.export")
     mod = importlib.import_module(module)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
@@ -85,6 +88,29 @@ def test_examples_run(module: str, shared: None) -> None:
             runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples of {module} failed (see above)"
+
+
+CYCLE = {"corridor.render.chart", "corridor.render.markdown"}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="import cycle via corridor.export"))
+        if m in CYCLE
+        else m
+        for m in sorted(CYCLE | {"corridor.render.maps", "corridor.render.text", "corridor.export"})
+    ],
+)
+def test_modules_import_alone(module: str) -> None:
+    """A module imported first in a fresh interpreter (as ``pytest --doctest-modules corridor/render/chart.py``
+    does). The two in :data:`CYCLE` fail today: ``render.chart`` imports ``export._features``, whose package
+    ``export/__init__`` imports ``export.markdown``, which imports ``render.chart`` again, half-initialised."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr.strip().splitlines()[-1]
 
 
 # --------------------------------------------------------------------------- the sections
