@@ -93,15 +93,8 @@ def test_examples_run(module: str, shared: None) -> None:
 CYCLE = {"corridor.render.chart", "corridor.render.markdown"}
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="import cycle via corridor.export"))
-        if m in CYCLE
-        else m
-        for m in sorted(CYCLE | {"corridor.render.maps", "corridor.render.text", "corridor.export"})
-    ],
-)
+@pytest.mark.xfail(strict=True, reason="import cycle via corridor.export: remove this mark once it is broken")
+@pytest.mark.parametrize("module", sorted(CYCLE))
 def test_modules_import_alone(module: str) -> None:
     """A module imported first in a fresh interpreter (as ``pytest --doctest-modules corridor/render/chart.py``
     does). The two in :data:`CYCLE` fail today: ``render.chart`` imports ``export._features``, whose package
