@@ -33,9 +33,13 @@ class Analysis:
 
     Examples
     --------
-    >>> run = corridor.analyze("target-2030")  # doctest: +SKIP
-    >>> run.bottlenecks[["id", "name", "utilization", "shadow_price", "shadow_price_unit"]]  # doctest: +SKIP
-    >>> run.map()  # doctest: +SKIP
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> worst = run.bottlenecks[["id", "name", "utilization", "shadow_price", "shadow_price_unit"]]
+    >>> run.threshold, list(run.totals.columns)
+    (0.9, ['demand', 'served', 'unserved', 'background'])
+    >>> run.map()
+    <folium.folium.Map object at 0x...>
     """
 
     geodata: Geodata
@@ -66,7 +70,20 @@ class Analysis:
         return self.document["provenance"]
 
     def to_document(self) -> dict[str, Any]:
-        """The JSON document of ``corridor analyze --json`` (see the README for its keys)."""
+        """The JSON document of ``corridor analyze --json`` (see the README for its keys).
+
+        Returns
+        -------
+        dict
+            :attr:`document` itself (:func:`result_document`); :func:`dumps` writes it as JSON text.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> doc = corridor.analyze("baseline-2024").to_document()
+        >>> doc["scenario"], doc["year"], doc["method"], doc["solver_status"]
+        ('baseline-2024', 2024, 'system-optimal', 'Optimal')
+        """
         return self.document
 
     def map(self, *, compare: Analysis | None = None, tiles: str = "none") -> Any:
@@ -84,6 +101,13 @@ class Analysis:
         folium.Map
             The map; in Jupyter it renders with every script inline. To save it, use
             :func:`corridor.render.maps.write_map` (``Map.save`` would link the scripts from the internet).
+
+        Examples
+        --------
+        >>> import corridor
+        >>> m = corridor.analyze("baseline-2024").map()
+        >>> type(m).__name__, m._repr_html_().startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+        ('Map', True)
         """
         import html
 
@@ -151,6 +175,15 @@ def analyze(
     ------
     ArgumentError
         An argument of the wrong type or out of range (also a ``TypeError`` / ``ValueError``).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> run.scenario.year, run.result.method, run.threshold
+    (2024, 'system-optimal', 0.9)
+    >>> bool(run.edges.loc[run.bottlenecks.loc[0, "id"], "bottleneck"])  # the worst flagged asset
+    True
     """
     from corridor.analyses.assign import METHODS
     from corridor.io import _validate
@@ -191,7 +224,26 @@ _ITEM_FIELDS = (
 
 
 def data_version(geodata: Geodata) -> str:
-    """Short SHA-256 of the geodata files (nodes, edges, scenarios), to stamp results with."""
+    """Short SHA-256 of the geodata files (nodes, edges, scenarios), to stamp results with.
+
+    Parameters
+    ----------
+    geodata : Geodata
+        Loaded geodata: the files of its folder (or its GeoPackage) are hashed, the basemap left out.
+
+    Returns
+    -------
+    str
+        The first 12 hex digits of the digest.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> version = data_version(g)
+    >>> len(version), version == data_version(g)
+    (12, True)
+    """
     digest = hashlib.sha256()
     root = geodata.path
     files = (
@@ -229,7 +281,27 @@ def _clean(value: Any) -> Any:
 
 
 def bottleneck_table(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> pd.DataFrame:
-    """All flagged assets, worst first (severity, then the value of relief in MUSD/yr, then utilisation)."""
+    """All flagged assets, worst first (severity, then the value of relief in MUSD/yr, then utilisation).
+
+    Parameters
+    ----------
+    nodes, edges : GeoDataFrame
+        The tables of :func:`corridor.analyses.bottlenecks.flag_bottlenecks`.
+
+    Returns
+    -------
+    DataFrame
+        One row per flagged node or edge: ``layer``, ``id``, ``name``, ``type``, loads, ``capacity``
+        (effective), ``utilization``, prices, ``severity``, ``reason`` and source.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> table = bottleneck_table(run.nodes, run.edges)
+    >>> list(table.columns[:4]), table.equals(run.bottlenecks)
+    (['layer', 'id', 'name', 'type'], True)
+    """
     rows = []
     for layer, gdf in (("node", nodes), ("edge", edges)):
         flagged = gdf[gdf["bottleneck"]]
@@ -309,7 +381,33 @@ def _od_item(r: pd.Series) -> dict[str, Any]:
 def result_document(
     geodata: Geodata, result: Assignment, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame
 ) -> dict[str, Any]:
-    """The JSON document of ``corridor analyze --json`` (stable key and item order)."""
+    """The JSON document of ``corridor analyze --json`` (stable key and item order).
+
+    Parameters
+    ----------
+    geodata : Geodata
+        The data the assignment ran on (stamped in ``provenance``).
+    result : Assignment
+        The assignment.
+    nodes, edges : GeoDataFrame
+        The flagged tables (:func:`corridor.analyses.bottlenecks.flag_bottlenecks`).
+
+    Returns
+    -------
+    dict
+        JSON-ready (no NaN: ``None``), in the key order of the README.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> doc = result_document(run.geodata, run.result, run.nodes, run.edges)
+    >>> list(doc)  # doctest: +NORMALIZE_WHITESPACE
+    ['scenario', 'year', 'method', 'solver_status', 'objective_musd_per_year', 'provenance', 'totals',
+     'bottlenecks', 'od', 'background_od', 'schedules', 'edges', 'nodes']
+    >>> doc == run.document
+    True
+    """
     units = schema.commodity_units()
     totals = {
         c: {"unit": units[c], **{k: _clean(float(v)) for k, v in row.items()}} for c, row in result.totals().iterrows()
@@ -361,7 +459,31 @@ def result_document(
 
 def compare_methods(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Compare two result documents of one scenario (e.g. equilibrium vs system-optimal): totals and the
-    edges whose flow differs most."""
+    edges whose flow differs most.
+
+    Parameters
+    ----------
+    a, b : dict
+        Result documents (:func:`result_document`); ``a`` is the one reported, ``b`` the other.
+
+    Returns
+    -------
+    dict
+        ``method``, ``other_method``, ``other_solver_status``, ``totals_other`` and ``edges``: the edges whose
+        flow differs, largest difference first (``difference`` = flow in ``a`` − flow in ``b``).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> so = corridor.analyze("baseline-2024").document
+    >>> aon = corridor.analyze("baseline-2024", method="aon").document
+    >>> diff = compare_methods(so, aon)
+    >>> diff["method"], diff["other_method"], sorted(diff["edges"][0]) if diff["edges"] else []
+    ('system-optimal', 'aon', ['capacity_unit', 'difference', 'flow', 'flow_other', 'id', 'name', 'utilization',
+     'utilization_other'])
+    >>> compare_methods(so, so)["edges"]
+    []
+    """
     flows_b = {e["id"]: e for e in b["edges"]}
     diffs = []
     for e in a["edges"]:
@@ -391,5 +513,33 @@ def compare_methods(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    """Deterministic JSON text (sorted nowhere but by construction; no NaN)."""
+    """Deterministic JSON text (sorted nowhere but by construction; no NaN).
+
+    Parameters
+    ----------
+    doc : dict
+        A JSON-ready document (e.g. :func:`result_document`).
+
+    Returns
+    -------
+    str
+        Indented by one space, UTF-8 text as it is (no ``\\u`` escapes), ending in a newline.
+
+    Raises
+    ------
+    ValueError
+        The document holds a NaN or an infinity.
+
+    Examples
+    --------
+    >>> print(dumps({"scenario": "baseline-2024", "route": ["Aktau", "Bakı"], "value": None}), end="")
+    {
+     "scenario": "baseline-2024",
+     "route": [
+      "Aktau",
+      "Bakı"
+     ],
+     "value": null
+    }
+    """
     return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"

@@ -91,7 +91,31 @@ RELIEF_SHARE = settings.RELIEF_SHARE
 
 
 def classify(utilization: float, shadow_price: float, *, threshold: float = settings.BOTTLENECK_THRESHOLD) -> str:
-    """Severity of one asset (see the module docstring for the rule)."""
+    """Severity of one asset (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    utilization : float
+        (flow + background) / capacity; NaN for an asset without a capacity.
+    shadow_price : float
+        The LP's dual of the asset's capacity (positive: more capacity would lower the cost).
+    threshold : float
+        Utilisation from which an asset is ``near-capacity``.
+
+    Returns
+    -------
+    str
+        One of :data:`SEVERITIES`.
+
+    Examples
+    --------
+    >>> classify(0.3, 0.0), classify(0.95, 0.0), classify(1.0, 0.0), classify(1.3, 0.0)
+    ('ok', 'near-capacity', 'binding', 'over-capacity')
+    >>> classify(0.2, 5.0)  # a positive shadow price binds whatever the utilisation reads
+    'binding'
+    >>> classify(0.85, 0.0, threshold=0.8)
+    'near-capacity'
+    """
     if not math.isnan(utilization) and utilization > 1 + _AT:
         return "over-capacity"
     if shadow_price > _AT:  # capacity has a value: binding, whatever the utilisation reads (e.g. zero capacity)
@@ -138,7 +162,19 @@ def flag_bottlenecks(
     Returns
     -------
     (GeoDataFrame, GeoDataFrame)
-        The nodes and the edges with :data:`RESULT_FIELDS`.
+        The nodes and the edges with :data:`RESULT_FIELDS`; ``attrs`` holds the scenario, method, solver
+        status and threshold.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> nodes, edges = flag_bottlenecks(run.geodata, run.result, threshold=0.8)
+    >>> edges.attrs["threshold"], all(f in edges.columns for f in RESULT_FIELDS)
+    (0.8, True)
+    >>> flagged = edges[edges["bottleneck"]]
+    >>> bool(flagged["severity"].isin(["near-capacity", "binding", "over-capacity"]).all())
+    True
     """
     from corridor.io import _validate
 

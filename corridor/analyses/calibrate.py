@@ -48,7 +48,21 @@ class Calibration:
     summary: dict[str, Any]
 
     def to_document(self) -> dict[str, Any]:
-        """The JSON document of ``corridor calibrate --json``."""
+        """The JSON document of ``corridor calibrate --json``.
+
+        Returns
+        -------
+        dict
+            ``scenario``, ``year``, ``rows`` (one dict per count; NaN as None) and ``summary``.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> run = corridor.analyze("baseline-2024")
+        >>> doc = calibrate(run.geodata, run.result, load_counts(run.geodata.path / "counts.csv")).to_document()
+        >>> sorted(doc), doc["year"]
+        (['rows', 'scenario', 'summary', 'year'], 2024)
+        """
 
         def clean(v: Any) -> Any:
             if isinstance(v, float | np.floating):
@@ -80,6 +94,21 @@ def load_counts(path: str | os.PathLike[str]) -> pd.DataFrame:
     ------
     CorridorError
         One line naming the file, the row and the field, for a missing column or a bad value.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "counts.csv"
+    ...     _ = path.write_text(
+    ...         "id,year,commodity,observed,unit,role,source_url,note\\n"
+    ...         "aktau-port,2024,freight,5.1,Mt,validation,https://example.org/aktau,\\n"
+    ...     )
+    ...     counts = load_counts(path)
+    >>> counts[["id", "year", "observed", "unit", "role"]]
+               id  year  observed unit        role
+    0  aktau-port  2024       5.1   Mt  validation
     """
     path = Path(path)
     if not path.is_file():
@@ -148,6 +177,25 @@ def calibrate(geodata: Geodata, result: Assignment, counts: pd.DataFrame) -> Cal
     Calibration
         ``rows`` (one per count of the year, worst first) and ``summary``: ``n``, the median absolute
         relative error overall (``median_abs_error``) and per role, and the ``worst`` count.
+
+    Raises
+    ------
+    CorridorError
+        No count of the result's year, a count naming no asset, or a count in another unit than its asset's.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> import pandas as pd
+    >>> run = corridor.analyze("baseline-2024")
+    >>> counts = pd.DataFrame([{"id": "total:freight", "year": 2024, "commodity": "freight", "observed": 4.484,
+    ...                         "unit": "Mt", "role": "calibration", "source_url": "https://example.org", "note": ""}])
+    >>> cal = calibrate(run.geodata, run.result, counts)
+    >>> cal.rows[["id", "name", "observed", "role"]]
+                  id                     name  observed         role
+    0  total:freight  corridor total, freight     4.484  calibration
+    >>> cal.summary["n"], sorted(cal.summary["worst"])
+    (1, ['error', 'id'])
     """
     year_counts = counts[counts["year"] == result.year]
     if year_counts.empty:

@@ -52,7 +52,35 @@ class Plan:
 
 
 def scale_demand(scenario: Scenario, *, commodity: str, target: float) -> Scenario:
-    """The scenario with its ``commodity`` demand scaled so that it adds up to ``target``."""
+    """The scenario with its ``commodity`` demand scaled so that it adds up to ``target``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose demand pattern to keep.
+    commodity : str
+        The commodity to scale (the others are left as they are).
+    target : float
+        The total demand of ``commodity`` wanted, in its unit.
+
+    Returns
+    -------
+    Scenario
+        A copy with every ``commodity`` demand multiplied by the same factor.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario has no demand for ``commodity``.
+
+    Examples
+    --------
+    >>> from corridor.io.scenario import Demand
+    >>> sc = Scenario(name="demo", year=2030, description="", demand=(
+    ...     Demand("a", "b", "freight", 1.0), Demand("a", "c", "freight", 3.0), Demand("a", "b", "oil", 5.0)))
+    >>> [d.amount for d in scale_demand(sc, commodity="freight", target=8.0).demand]
+    [2.0, 6.0, 5.0]
+    """
     total = sum(d.amount for d in scenario.demand if d.commodity == commodity)
     if total <= 0:
         raise ScenarioError(
@@ -88,6 +116,18 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
     SolverError
         The LP ended without an optimum (unbounded, infeasible, iteration limit): a plan is only reported
         when optimal.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> plan = plan_expansion(g, corridor.load_scenario("target-2030", g), target=10.0)
+    >>> plan.served, plan.solver_status
+    (10.0, 'Optimal')
+    >>> list(plan.expansions.columns[:6])
+    ['id', 'name', 'layer', 'type', 'capacity_before', 'added']
+    >>> bool(abs(plan.total_cost_musd - plan.expansions["cost_musd"].sum()) < 1e-9)
+    True
     """
     from corridor.io import _validate
 

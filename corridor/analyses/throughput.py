@@ -50,7 +50,39 @@ def arc_max_flow(
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Max flow over the arcs commodity ``commodity`` may use, from any of ``sources`` to any of ``sinks``.
 
-    Returns the value, the flow on each arc, and the arcs of a minimum cut (indices).
+    Parameters
+    ----------
+    arcs : Arcs
+        The network (:func:`corridor.model.network.arcs_from_graph`).
+    commodity : int
+        Index of the commodity in :data:`corridor.model.network.COMMODITIES`.
+    sources, sinks : numpy.ndarray
+        Graph node indices (``arcs.node_index``): the in-nodes of the origins, the out-nodes of the
+        destinations.
+    blocked : numpy.ndarray of bool, optional
+        Arcs to leave out (e.g. an outage).
+
+    Returns
+    -------
+    (float, numpy.ndarray, numpy.ndarray)
+        The value, the flow on each arc, and the arcs of a minimum cut (indices).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> from corridor.model.network import COMMODITIES
+    >>> g = corridor.load_geodata()
+    >>> graph = build_network(g, corridor.load_scenario("target-2030", g))
+    >>> arcs = arcs_from_graph(graph)
+    >>> src = np.array([arcs.node_index[in_node(graph, "alashankou")]])
+    >>> dst = np.array([arcs.node_index[out_node(graph, "poti-port")]])
+    >>> value, flow, cut = arc_max_flow(arcs, COMMODITIES.index("freight"), src, dst)
+    >>> bool(abs(value - arcs.capacity[cut].sum()) < 1e-3)  # max flow = min cut
+    True
+    >>> blocked = np.zeros(arcs.n_arcs, dtype=bool)
+    >>> blocked[cut] = True
+    >>> float(arc_max_flow(arcs, COMMODITIES.index("freight"), src, dst, blocked=blocked)[0])  # cut: nothing passes
+    0.0
     """
     allowed = arcs.allows[commodity].copy()
     if blocked is not None:
@@ -114,6 +146,24 @@ def max_throughput(
     Throughput
         ``value`` (in the commodity's unit) and ``cut``: the assets whose capacities add up to it, with their
         capacities and sources.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown commodity or node, or a node not in service in the scenario's year.
+    ArgumentError
+        A node is both a source and a sink.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> tp = max_throughput(g, corridor.load_scenario("target-2030", g),
+    ...                     sources=["alashankou", "khorgos-cn"], sinks=["poti-port", "batumi-port"])
+    >>> list(tp.cut.columns[:6])
+    ['id', 'name', 'layer', 'type', 'direction', 'capacity']
+    >>> bool(abs(tp.value - tp.cut["capacity"].sum()) < 1e-3)  # the cut's capacities add up to the value
+    True
     """
     from corridor.io import _validate
 

@@ -148,7 +148,28 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 a finding the command checks for, 2 bad input,
-    130 interrupted by Ctrl-C: one line, ``corridor: interrupted``, no traceback)."""
+    130 interrupted by Ctrl-C: one line, ``corridor: interrupted``, no traceback).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``corridor`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code. Arguments argparse rejects, ``--help`` and ``--version`` exit through
+        :class:`SystemExit` (code 2, 0 and 0) instead of returning.
+
+    Examples
+    --------
+    >>> main(["schema"])
+    ### Nodes
+    ...
+    | `id` | str |  | yes |  | Unique identifier: ...
+    ...
+    0
+    """
     try:
         with _terminal_safe_output():
             return _main(argv)

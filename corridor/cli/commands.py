@@ -19,7 +19,26 @@ if TYPE_CHECKING:
 
 
 def load_geodata(path: Path | None, *, strict: bool = True) -> Geodata:
-    """:func:`corridor.io.geodata.load_geodata`, imported when a command runs (``corridor --help`` stays fast)."""
+    """:func:`corridor.io.geodata.load_geodata`, imported when a command runs (``corridor --help`` stays fast).
+
+    Parameters
+    ----------
+    path : Path or None
+        The ``--geodata`` folder or GeoPackage (None: the bundled data).
+    strict : bool
+        Stop at the first problem (``validate --strict``) instead of listing all.
+
+    Returns
+    -------
+    Geodata
+        The validated data.
+
+    Examples
+    --------
+    >>> g = load_geodata(None)
+    >>> g.nodes.crs.to_string()
+    'EPSG:4326'
+    """
     from corridor.io.geodata import load_geodata as load
 
     return load(path, strict=strict)

@@ -101,6 +101,21 @@ def export(analysis: Analysis, fmt: str, path: str | os.PathLike[str], **options
     -------
     list of Path
         The files written.
+
+    Raises
+    ------
+    CorridorError
+        An unknown format, or a target the writers refuse (the bundled data, an input file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [p.name for p in export(run, "csv", Path(folder) / "baseline.csv")]
+    ['baseline.csv']
     """
     from corridor.io import _validate
     from corridor.results import Analysis

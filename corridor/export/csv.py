@@ -53,6 +53,32 @@ def export_csv(
     ``lon``/``lat`` (nodes only), and ``criticality_rank`` / ``in_cut`` when a criticality table /
     throughput result is given. Rows: nodes then edges, each sorted by id. UTF-8, ``\\n`` line ends,
     empty cells for missing values, ``true``/``false`` for booleans.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The result of :func:`corridor.results.analyze`.
+    path : path
+        Output ``.csv`` file.
+    criticality, throughput
+        As in :func:`corridor.export.geojson.export_geojson`: rows get ``criticality_rank`` and ``in_cut``.
+
+    Returns
+    -------
+    list[Path]
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [written] = export_csv(run, Path(folder) / "baseline.csv")
+    ...     header = written.read_text(encoding="utf-8").splitlines()[0]
+    >>> header.split(",")[:4]
+    ['layer', 'id', 'name', 'kind']
     """
     path = Path(path)
     _check_target(path, analysis)

@@ -56,6 +56,21 @@ def export_geojson(
     -------
     list[Path]
         The files written.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [written] = export_geojson(run, Path(folder) / "baseline.geojson")
+    ...     doc = json.loads(written.read_text(encoding="utf-8"))
+    ...     separate = [p.name for p in export_geojson(run, Path(folder) / "b.geojson", layers="separate")]
+    >>> doc["type"], doc["features"][0]["properties"]["layer"], doc["corridor"]["scenario"]
+    ('FeatureCollection', 'node', 'baseline-2024')
+    >>> separate
+    ['b.nodes.geojson', 'b.edges.geojson']
     """
     path = Path(path)
     if layers not in ("combined", "separate"):

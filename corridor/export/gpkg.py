@@ -68,6 +68,19 @@ def export_gpkg(
     -------
     list[Path]
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pyogrio
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     [written] = export_gpkg(run, Path(folder) / "baseline.gpkg")
+    ...     layers = [str(name) for name, _ in pyogrio.list_layers(written)]
+    >>> layers
+    ['nodes', 'edges', 'layer_styles']
     """
     import pyogrio
     import pyogrio.errors

@@ -49,6 +49,18 @@ def export_markdown(
     -------
     list[Path]
         The PNG and the Markdown file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = export_markdown(run, Path(folder) / "baseline.md", top=5)
+    ...     title = written[1].read_text(encoding="utf-8").splitlines()[0]
+    >>> [p.name for p in written], title
+    (['baseline.png', 'baseline.md'], '# Middle Corridor analysis: baseline-2024 (2024)')
     """
     path = Path(path)
     chart = path.with_suffix(".png")

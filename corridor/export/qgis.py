@@ -117,6 +117,25 @@ def edge_style_qml(analysis: Analysis) -> str:
     service, drawn thin and grey) in bands at 50 %, the bottleneck threshold and 100 %. The width is
     data-defined, ``0.4 + 3.6 * sqrt(flow / the largest flow in the same unit)`` mm, as flows in Mt/yr,
     MW and Tbps are not comparable.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The results (their threshold and the largest flow per unit set the bands and the widths).
+
+    Returns
+    -------
+    str
+        The QML document (QGIS 3.28), as stored in a GeoPackage's ``layer_styles``.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> qml = edge_style_qml(corridor.analyze("baseline-2024"))
+    >>> print(qml.splitlines()[0])
+    <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+    >>> 'type="graduatedSymbol"' in qml
+    True
     """
     threshold = analysis.threshold
     edges = analysis.edges
@@ -173,7 +192,25 @@ def edge_style_qml(analysis: Analysis) -> str:
 
 
 def node_style_qml(analysis: Analysis) -> str:
-    """QGIS style (QML) of the nodes: rule-based, bottlenecks large and coloured by severity."""
+    """QGIS style (QML) of the nodes: rule-based, bottlenecks large and coloured by severity.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The results (the rules read their ``bottleneck``, ``severity`` and ``active`` fields).
+
+    Returns
+    -------
+    str
+        The QML document (QGIS 3.28).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> qml = node_style_qml(corridor.analyze("baseline-2024"))
+    >>> 'type="RuleRenderer"' in qml, "bottleneck: binding" in qml
+    (True, True)
+    """
     rules = [
         ('"bottleneck" AND "severity" = \'over-capacity\'', "bottleneck: over capacity", "over-capacity", "4.2"),
         ('"bottleneck" AND "severity" = \'binding\'', "bottleneck: binding", "binding", "3.8"),

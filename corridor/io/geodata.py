@@ -126,8 +126,30 @@ class Geodata:
     def asset(self, element: str, *, node: bool | None = None) -> tuple[pd.Series, str, str]:
         """The record of node or edge ``element``, its layer ("node"/"edge") and its type (kind or mode).
 
-        ``node`` says which layer to look in where the caller knows it (a node's internal arc);
-        by default edges first, then nodes.
+        Parameters
+        ----------
+        element : str
+            A node or edge id.
+        node : bool, optional
+            Which layer to look in where the caller knows it (True for a node's internal arc);
+            by default edges first, then nodes.
+
+        Returns
+        -------
+        (Series, str, str)
+            The asset's row, ``"node"`` or ``"edge"``, and its ``kind`` (nodes) or ``mode`` (edges).
+
+        Raises
+        ------
+        KeyError
+            No node or edge has that id.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> record, layer, kind = corridor.load_geodata().asset("aktau-port")
+        >>> layer, kind, record["country"]
+        ('node', 'port', 'KAZ')
         """
         if not node and element in self.edges.index:
             rec = self.edges.loc[element]
@@ -160,7 +182,24 @@ class _Problems:
 
 
 def geodesic_length_km(geometry: shapely.Geometry) -> float:
-    """Length of a lon/lat line on the WGS84 ellipsoid, in km."""
+    """Length of a lon/lat line on the WGS84 ellipsoid, in km.
+
+    Parameters
+    ----------
+    geometry : shapely.Geometry
+        A line (or any geometry) in lon/lat degrees (EPSG:4326).
+
+    Returns
+    -------
+    float
+        Its geodesic length in km.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> round(geodesic_length_km(shapely.LineString([(49.9, 40.4), (44.8, 41.7)])), 1)  # Baku-Tbilisi
+    452.3
+    """
     return _GEOD.geometry_length(geometry) / 1000.0
 
 
@@ -344,6 +383,13 @@ def load_geodata(path: str | os.PathLike[str] | None = None, *, strict: bool = T
     -------
     Geodata
         Validated node and edge GeoDataFrames in EPSG:4326 with typed columns.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> g.nodes.crs.to_string(), g.edges.loc["pipe-btc-aze", ["mode", "capacity_unit"]].tolist()
+    ('EPSG:4326', ['pipeline', 'Mt/yr'])
     """
     from corridor.io import _validate as check
 
@@ -377,6 +423,18 @@ def validate(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, strict: bool =
     -------
     list of ValidationError
         The problems found (empty when the data is valid; with ``strict`` the first is raised instead).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> validate(g.nodes, g.edges)
+    []
+    >>> edges = g.edges.copy()
+    >>> edges.loc[edges.index[0], "to_id"] = "nowhere"
+    >>> problem = validate(g.nodes, edges, strict=False)[0]
+    >>> problem.field, problem.problem, problem.fix
+    ('to_id', "names no node 'nowhere'", 'add the node or fix the id')
     """
     from corridor.io import _validate as check
 
@@ -661,6 +719,12 @@ def load_basemap(geodata: str | os.PathLike[str] | None = None) -> gpd.GeoDataFr
     -------
     GeoDataFrame
         One row per country (``iso_a3``), EPSG:4326.
+
+    Examples
+    --------
+    >>> countries = load_basemap()
+    >>> list(countries.columns), "KAZ" in set(countries["iso_a3"])
+    (['iso_a3', 'name', 'geometry'], True)
     """
     for folder in (Path(geodata) if geodata else None, DEFAULT_GEODATA):
         if folder is not None and (gdf := _basemap(folder / "basemap.geojson")) is not None:
@@ -779,7 +843,32 @@ PLANNED_STATUSES = tuple(s for s, row in schema.statuses().items() if row.planne
 def data_as_of(folder: str | os.PathLike[str] | None) -> datetime.date | None:
     """The date the geodata's statuses were last checked (``data_as_of`` in ``<folder>/metadata.toml``).
 
-    None when the folder has no metadata file (user data need not have one)."""
+    Parameters
+    ----------
+    folder : path or None
+        A geodata folder.
+
+    Returns
+    -------
+    datetime.date or None
+        The date; None when ``folder`` is None or has no metadata file (user data need not have one).
+
+    Raises
+    ------
+    FileFormatError
+        ``data_as_of`` is set but is not a TOML date.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(data_as_of(folder))
+    ...     _ = (Path(folder) / "metadata.toml").write_text("data_as_of = 2025-12-31")
+    ...     print(data_as_of(folder))
+    None
+    2025-12-31
+    """
     if folder is None:
         return None
     path = Path(folder) / "metadata.toml"
@@ -862,8 +951,34 @@ def topology_warnings(geodata: Geodata, demand: Iterable[tuple[str, str, str]] =
     - a port that only sea edges reach (no rail, road or pipeline behind it, also through transfers);
     - a border crossing that a single rail line runs into with nothing beyond it (a dead end at a border);
     - a node that no demand can reach: for every commodity its edges carry, it lies in no connected part of
-      that commodity's network that holds an origin or destination of ``demand`` ((origin, destination,
-      commodity) triples, e.g. from the shipped scenarios). Statuses and years are ignored: the whole network.
+      that commodity's network that holds an origin or destination of ``demand``. Statuses and years are
+      ignored: the whole network.
+
+    Parameters
+    ----------
+    geodata : Geodata
+        The network (only the nodes' ``kind`` and the edges' ends, ``mode`` and ``commodities`` are read).
+    demand : iterable of (str, str, str)
+        (origin, destination, commodity) triples, e.g. from the shipped scenarios.
+
+    Returns
+    -------
+    list of str
+        One line per warning, starting with the node id.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> nodes = gpd.GeoDataFrame({"kind": ["port", "port", "junction"]}, index=["a", "b", "c"])
+    >>> edges = gpd.GeoDataFrame(
+    ...     {"from_id": ["a"], "to_id": ["b"], "mode": ["sea"], "commodities": ["freight"]}, index=["ferry"]
+    ... )
+    >>> for line in topology_warnings(Geodata(nodes, edges, Path(".")), [("a", "b", "freight")]):
+    ...     print(line)
+    a: port reachable only by sea (no rail, road or pipeline connects to it)
+    b: port reachable only by sea (no rail, road or pipeline connects to it)
+    c: no demand can reach this node (no scenario's origin or destination shares its network)
     """
     import networkx as nx
 

@@ -23,6 +23,11 @@ def bundled_geodata() -> Path:
     Path
         ``site-packages/corridor/_geodata`` when installed from a wheel; ``<checkout>/geodata``
         in a source checkout or an editable install.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in bundled_geodata().glob("*.geojson"))
+    ['basemap.geojson', 'edges.geojson', 'nodes.geojson']
     """
     env = os.environ.get("CORRIDOR_GEODATA")
     if env:

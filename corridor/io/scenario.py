@@ -173,7 +173,27 @@ class Alternative:
     note: str = ""
 
     def serves(self, origin: str, destination: str, commodity: str) -> bool:
-        """Whether the alternative is open to this demand."""
+        """Whether the alternative is open to this demand.
+
+        Parameters
+        ----------
+        origin, destination : str
+            Node ids of the demand (an empty ``origins`` / ``destinations`` admits any).
+        commodity : str
+            The demand's commodity.
+
+        Returns
+        -------
+        bool
+            True when the commodity matches and the origin and destination are admitted.
+
+        Examples
+        --------
+        >>> sea = Alternative(route="Sea via Suez", commodity="freight", cost_usd_per_unit=100.0, days=40.0,
+        ...                   origins=("alashankou",))
+        >>> sea.serves("alashankou", "poti-port", "freight"), sea.serves("khorgos-cn", "poti-port", "freight")
+        (True, False)
+        """
         return (
             commodity == self.commodity
             and (not self.origins or origin in self.origins)
@@ -181,7 +201,24 @@ class Alternative:
         )
 
     def generalised_cost(self, value_of_time: float) -> float:
-        """Tariff + value of time × door-to-door time + premium (USD per unit): what diverting one unit costs."""
+        """Tariff + value of time × door-to-door time + premium (USD per unit): what diverting one unit costs.
+
+        Parameters
+        ----------
+        value_of_time : float
+            USD per unit per hour in transit (the scenario's ``value_of_time`` for the commodity).
+
+        Returns
+        -------
+        float
+            USD per unit.
+
+        Examples
+        --------
+        >>> sea = Alternative(route="Sea via Suez", commodity="freight", cost_usd_per_unit=100.0, days=40.0)
+        >>> sea.generalised_cost(0.5)  # 100 + 0.5 USD/h x 960 h
+        580.0
+        """
         return self.cost_usd_per_unit + value_of_time * self.days * 24.0 + self.premium_usd_per_unit
 
 
@@ -204,13 +241,63 @@ class Scenario:
     alternatives: tuple[Alternative, ...] = ()
 
     def parameter(self, name: str) -> Any:
-        """A parameter's value: the scenario's own, merged over the defaults."""
+        """A parameter's value: the scenario's own, merged over the defaults.
+
+        Parameters
+        ----------
+        name : str
+            A key of :data:`DEFAULT_PARAMETERS` (e.g. ``"value_of_time"``, ``"bottleneck_threshold"``).
+
+        Returns
+        -------
+        Any
+            The value; a per-commodity table is the defaults updated with the scenario's entries.
+
+        Raises
+        ------
+        KeyError
+            ``name`` is not a known parameter.
+
+        Examples
+        --------
+        >>> sc = Scenario(name="demo", year=2030, description="", demand=(),
+        ...               parameters={"value_of_time": {"freight": 1.0}})
+        >>> sc.parameter("value_of_time")
+        {'freight': 1.0, 'oil': 0.05, 'gas': 0.0, 'electricity': 0.0, 'data': 0.0}
+        >>> sc.parameter("bottleneck_threshold")
+        0.9
+        """
         default = DEFAULT_PARAMETERS[name]
         value = self.parameters.get(name, default)
         return {**default, **value} if isinstance(default, dict) else value
 
     def alternative(self, origin: str, destination: str, commodity: str) -> Alternative | None:
-        """The cheapest alternative open to this demand, or None (its unserved part then costs the penalty)."""
+        """The cheapest alternative open to this demand, or None (its unserved part then costs the penalty).
+
+        Parameters
+        ----------
+        origin, destination, commodity : str
+            The demand.
+
+        Returns
+        -------
+        Alternative or None
+            The open alternative of least :meth:`Alternative.generalised_cost` (ties: by route name).
+
+        Examples
+        --------
+        >>> sea = Alternative(route="Sea via Suez", commodity="freight", cost_usd_per_unit=100.0, days=40.0,
+        ...                   origins=("alashankou",))
+        >>> north = Alternative(route="Rail north", commodity="freight", cost_usd_per_unit=150.0, days=8.0)
+        >>> sc = Scenario(name="demo", year=2030, description="", demand=(), alternatives=(sea, north),
+        ...               parameters={"value_of_time": {"freight": 0.0}})
+        >>> sc.alternative("alashankou", "poti-port", "freight").route
+        'Sea via Suez'
+        >>> sc.alternative("khorgos-cn", "poti-port", "freight").route
+        'Rail north'
+        >>> sc.alternative("khorgos-cn", "poti-port", "oil") is None
+        True
+        """
         vot = float(self.parameter("value_of_time").get(commodity, 0.0))
         open_ = [a for a in self.alternatives if a.serves(origin, destination, commodity)]
         return min(open_, key=lambda a: (a.generalised_cost(vot), a.route), default=None)
@@ -230,6 +317,13 @@ def list_scenarios(geodata: Geodata) -> list[str]:
     -------
     list of str
         The scenario names, sorted.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> names = list_scenarios(corridor.load_geodata())
+    >>> "baseline-2024" in names, names == sorted(names)
+    (True, True)
     """
     if not isinstance(geodata, Geodata):
         raise ArgumentTypeError(f"geodata must be a Geodata (from load_geodata), not {type(geodata).__name__}")
@@ -305,6 +399,13 @@ def load_scenario(name: str | os.PathLike[str], geodata: Geodata) -> Scenario:
         One line naming the file, the entry and the fix, for any malformed or unknown entry.
     ArgumentError
         ``name`` is not a str or path, or ``geodata`` is not a :class:`~corridor.io.geodata.Geodata`.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> sc = load_scenario("btk-outage-2030", corridor.load_geodata())
+    >>> sc.year, sc.extends, sc.outages
+    (2030, 'target-2030', ('rail-marabda-akhalkalaki',))
     """
     if not isinstance(name, str | os.PathLike) or not str(name):
         raise ArgumentTypeError(f"scenario must be a scenario name or a .toml path, not {name!r}")
@@ -863,7 +964,26 @@ def _check_status_year(s: Scenario, geodata: Geodata, where: str) -> None:
 def apply_scenario(geodata: Geodata, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node and edge tables as the scenario sees them: active in its year, overrides, outages and derates applied.
 
-    Returns copies with an ``active`` column and the effective ``capacity`` / ``capacity_reverse``.
+    Parameters
+    ----------
+    geodata : Geodata
+        The network data.
+    scenario : Scenario
+        Its year, capacity overrides, outages and derates.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Copies of the nodes and the edges with an ``active`` column and the effective ``capacity`` /
+        ``capacity_reverse``.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> nodes, edges = apply_scenario(g, load_scenario("btk-outage-2030", g))
+    >>> bool(edges.loc["rail-marabda-akhalkalaki", "active"])
+    False
     """
     nodes = geodata.nodes.copy()
     edges = geodata.edges.copy()

@@ -89,7 +89,29 @@ def _split(value: str) -> tuple[str, ...]:
 
 @cache
 def fields(layer: str) -> tuple[Field, ...]:
-    """Fields of ``layer`` ("nodes" or "edges"), in the order of the schema table."""
+    """Fields of ``layer`` ("nodes" or "edges"), in the order of the schema table.
+
+    Parameters
+    ----------
+    layer : {"nodes", "edges"}
+        The layer whose fields to list.
+
+    Returns
+    -------
+    tuple of Field
+        One per row of ``data/schema.csv`` for the layer.
+
+    Raises
+    ------
+    ValueError
+        ``layer`` is neither "nodes" nor "edges".
+
+    Examples
+    --------
+    >>> f = fields("edges")[0]
+    >>> f.name, f.type, f.required
+    ('id', 'str', 'yes')
+    """
     if layer not in ("nodes", "edges"):
         raise ValueError(f"unknown layer {layer!r}: use 'nodes' or 'edges'")
     return tuple(
@@ -109,19 +131,59 @@ def fields(layer: str) -> tuple[Field, ...]:
 
 
 def field_names(layer: str) -> list[str]:
-    """Names of the fields of ``layer``, in schema order."""
+    """Names of the fields of ``layer``, in schema order.
+
+    Parameters
+    ----------
+    layer : {"nodes", "edges"}
+        The layer whose fields to name.
+
+    Returns
+    -------
+    list of str
+        The field names.
+
+    Examples
+    --------
+    >>> field_names("edges")[:5]
+    ['id', 'name', 'from_id', 'to_id', 'mode']
+    """
     return [f.name for f in fields(layer)]
 
 
 @cache
 def commodity_units() -> dict[str, str]:
-    """Map each commodity to its unit, e.g. ``{"freight": "Mt/yr", ...}``."""
+    """Map each commodity to its unit, e.g. ``{"freight": "Mt/yr", ...}``.
+
+    Returns
+    -------
+    dict[str, str]
+        Commodity → unit of its capacities, demands and flows (``data/commodities.csv``).
+
+    Examples
+    --------
+    >>> commodity_units()
+    {'freight': 'Mt/yr', 'oil': 'Mt/yr', 'gas': 'bcm/yr', 'electricity': 'MW', 'data': 'Tbps'}
+    """
     return {r["commodity"]: r["unit"] for r in _rows("commodities.csv")}
 
 
 @cache
 def modes() -> dict[str, Mode]:
-    """Defaults per mode (speed, tariff, expansion cost), keyed by mode name."""
+    """Defaults per mode (speed, tariff, expansion cost), keyed by mode name.
+
+    Returns
+    -------
+    dict[str, Mode]
+        Mode name → its row of ``data/modes.csv``.
+
+    Examples
+    --------
+    >>> list(modes())
+    ['rail', 'sea', 'pipeline', 'power_cable', 'fiber', 'road', 'transfer']
+    >>> modes()["rail"].commodities
+    ('freight', 'oil')
+    """
     return {
         r["mode"]: Mode(
             name=r["mode"],
@@ -184,7 +246,26 @@ _REQUIRED_TEXT = {
 
 
 def markdown_table(layer: str) -> str:
-    """Render the fields of ``layer`` as a Markdown table (used in the README)."""
+    """Render the fields of ``layer`` as a Markdown table (used in the README).
+
+    Parameters
+    ----------
+    layer : {"nodes", "edges"}
+        The layer whose fields to list.
+
+    Returns
+    -------
+    str
+        A header, a separator and one row per field (no trailing newline).
+
+    Examples
+    --------
+    >>> print(markdown_table("nodes"))
+    | field | type | unit | required | allowed values | description |
+    |---|---|---|---|---|---|
+    | `id` | str |  | yes |  | Unique identifier: ...
+    ...
+    """
     lines = [
         "| field | type | unit | required | allowed values | description |",
         "|---|---|---|---|---|---|",

@@ -30,12 +30,52 @@ COMMODITIES: tuple[str, ...] = tuple(schema.commodity_units())
 
 
 def in_node(graph: nx.MultiDiGraph, node_id: str) -> str:
-    """The graph node where flow enters ``node_id`` (where demand originates)."""
+    """The graph node where flow enters ``node_id`` (where demand originates).
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A network built by :func:`build_network`.
+    node_id : str
+        A node id of the geodata.
+
+    Returns
+    -------
+    str
+        ``node_id`` itself (a split node's in-node keeps the id).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.MultiDiGraph([("port", "port:out", "node:port")])
+    >>> in_node(g, "port")
+    'port'
+    """
     return node_id
 
 
 def out_node(graph: nx.MultiDiGraph, node_id: str) -> str:
-    """The graph node where flow leaves ``node_id`` (where demand is delivered)."""
+    """The graph node where flow leaves ``node_id`` (where demand is delivered).
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A network built by :func:`build_network`.
+    node_id : str
+        A node id of the geodata.
+
+    Returns
+    -------
+    str
+        ``"<node_id>:out"`` for a split node (one with a capacity or a dwell time), else ``node_id``.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.MultiDiGraph([("port", "port:out", "node:port"), ("port:out", "town", "rail:+")])
+    >>> out_node(g, "port"), out_node(g, "town")
+    ('port:out', 'town')
+    """
     split = f"{node_id}:out"
     return split if split in graph else node_id
 
@@ -62,6 +102,18 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
     -------
     networkx.MultiDiGraph
         The network of the scenario's year.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> graph = build_network(g, corridor.load_scenario("baseline-2024", g))
+    >>> arcs = {key: data for *_, key, data in graph.edges(keys=True, data=True)}
+    >>> arc = arcs["pipe-btc-aze:+"]  # the BTC pipeline's Azerbaijani section, from→to
+    >>> arc["element"], arc["kind"], arc["direction"], sorted(arc["commodities"])
+    ('pipe-btc-aze', 'edge', 1, ['oil'])
+    >>> arcs["node:aktau-port"]["kind"], out_node(graph, "aktau-port")  # a port with a capacity is split
+    ('node', 'aktau-port:out')
     """
     nodes, edges = apply_scenario(geodata, scenario)
     modes = schema.modes()
@@ -177,20 +229,65 @@ class Arcs:
 
     @property
     def n_nodes(self) -> int:
+        """The number of graph nodes (split nodes count twice: ``<id>`` and ``<id>:out``)."""
         return len(self.nodes)
 
     @property
     def n_arcs(self) -> int:
+        """The number of arcs."""
         return len(self.tail)
 
     def cost(self, value_of_time: dict[str, float]) -> np.ndarray:
-        """Generalised cost per commodity and arc: tariff + value of time × time (+ 1e-6 USD per km to break ties)."""
+        """Generalised cost per commodity and arc: tariff + value of time × time (+ 1e-6 USD per km to break ties).
+
+        Parameters
+        ----------
+        value_of_time : dict[str, float]
+            USD per unit per hour, by commodity (missing commodities: 0), e.g. the scenario's
+            ``parameter("value_of_time")``.
+
+        Returns
+        -------
+        numpy.ndarray
+            USD per unit, shape ``(len(COMMODITIES), n_arcs)``.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> g = corridor.load_geodata()
+        >>> arcs = arcs_from_graph(build_network(g, corridor.load_scenario("baseline-2024", g)))
+        >>> arcs.cost({"freight": 0.5}).shape == (len(COMMODITIES), arcs.n_arcs)
+        True
+        """
         vot = np.array([value_of_time.get(c, 0.0) for c in COMMODITIES])[:, None]
         return self.tariff[None, :] + vot * self.time_h[None, :] + 1e-6 * self.length_km[None, :]
 
 
 def arcs_from_graph(g: nx.MultiDiGraph) -> Arcs:
-    """Array form of a network built by :func:`build_network` (arc order: the graph's edge order)."""
+    """Array form of a network built by :func:`build_network` (arc order: the graph's edge order).
+
+    Parameters
+    ----------
+    g : networkx.MultiDiGraph
+        A network built by :func:`build_network`.
+
+    Returns
+    -------
+    Arcs
+        One row per arc; ``capacity`` is what the background load leaves, ``capacity_nominal`` the whole.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> graph = build_network(g, corridor.load_scenario("baseline-2024", g))
+    >>> arcs = arcs_from_graph(graph)
+    >>> arcs.n_arcs == graph.number_of_edges(), arcs.n_nodes == graph.number_of_nodes()
+    (True, True)
+    >>> i = arcs.keys.index("pipe-btc-aze:+")
+    >>> arcs.element[i], int(arcs.direction[i]), arcs.nodes[arcs.tail[i]]
+    ('pipe-btc-aze', 1, 'sangachal-terminal:out')
+    """
     nodes = list(g.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     rows = list(g.edges(keys=True, data=True))

@@ -18,6 +18,28 @@ from corridor._values import _LAYERS, SEVERITY_COLOURS, _value
 
 
 def most_utilised(analysis: Analysis, top: int) -> pd.DataFrame:
+    """The ``top`` assets in service with the highest utilisation, most utilised first (ties: by id).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The results (:func:`corridor.analyze`).
+    top : int
+        How many assets to keep.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``layer``, ``id``, ``name``, ``flow``, ``capacity`` (effective), ``capacity_unit``,
+        ``utilization``, ``severity`` and ``source_url``; assets without flow are left out.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> table = most_utilised(corridor.analyze("baseline-2024"), 3)
+    >>> len(table), list(table.columns[:3]), table["utilization"].is_monotonic_decreasing
+    (3, ['layer', 'id', 'name'], True)
+    """
     rows = []
     for layer, name in _LAYERS:
         gdf = getattr(analysis, name)
@@ -45,7 +67,30 @@ def most_utilised(analysis: Analysis, top: int) -> pd.DataFrame:
 
 
 def chart_png(table: pd.DataFrame, *, threshold: float, title: str) -> bytes:
-    """A horizontal bar chart of utilisation (PNG bytes, deterministic: fixed size and dpi, no metadata)."""
+    """A horizontal bar chart of utilisation (PNG bytes, deterministic: fixed size and dpi, no metadata).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The assets to draw, top bar first (:func:`most_utilised`); empty: a chart that says so.
+    threshold : float
+        The bottleneck threshold, drawn as a dashed line.
+    title : str
+        The chart's title (text, not mathtext).
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> png = chart_png(most_utilised(run, 3), threshold=run.threshold, title="baseline-2024")
+    >>> png[1:4] == b"PNG", png == chart_png(most_utilised(run, 3), threshold=run.threshold, title="baseline-2024")
+    (True, True)
+    """
     import matplotlib.style
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -808,7 +808,28 @@ def _basemap(analysis: Analysis) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
 
 
 def parse_years(text: str) -> list[int]:
-    """``"2024:2035"`` → 2024, 2025, ..., 2035 (also ``"2024:2035:2"`` and ``"2024,2027,2030"``)."""
+    """``"2024:2035"`` → 2024, 2025, ..., 2035 (also ``"2024:2035:2"`` and ``"2024,2027,2030"``).
+
+    Parameters
+    ----------
+    text : str
+        ``start:end`` (both included), ``start:end:step``, or years separated by commas.
+
+    Returns
+    -------
+    list of int
+        The years, ascending (at most 60, each in 1990–2100).
+
+    Raises
+    ------
+    CorridorError
+        ``text`` is not such a range.
+
+    Examples
+    --------
+    >>> parse_years("2024:2030:3"), parse_years("2030,2024")
+    ([2024, 2027, 2030], [2024, 2030])
+    """
     try:
         if ":" in text:
             parts = [int(p) for p in text.split(":")]
@@ -827,7 +848,28 @@ def parse_years(text: str) -> list[int]:
 
 def timeline(analysis: Analysis, years: Iterable[int]) -> list[Analysis]:
     """The analysis re-run with its scenario's ``year`` set to each of ``years`` (same method and threshold):
-    assets enter the network by their ``start_year``."""
+    assets enter the network by their ``start_year``.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The analysis to re-run (:func:`corridor.analyze`).
+    years : iterable of int
+        The years (e.g. from :func:`parse_years`); the analysis's own year reuses it as it is.
+
+    Returns
+    -------
+    list of Analysis
+        One per year, in the order given (for :func:`make_map`'s ``years``).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> run = corridor.analyze("baseline-2024")
+    >>> runs = timeline(run, [2024, 2026])
+    >>> [r.scenario.year for r in runs], runs[0] is run
+    ([2024, 2026], True)
+    """
     from corridor.analyses.assign import assign
     from corridor.analyses.bottlenecks import flag_bottlenecks
     from corridor.results import Analysis, result_document
@@ -888,6 +930,13 @@ def map_data(
         layers, each with ``edges``, ``nodes``, ``badges`` or ``overlay`` items that refer to ``geom``),
         ``labels``, ``legend``, ``panel``, ``timeline`` (``None`` or the years and the first shown) and
         ``delta_span`` (the largest change in utilisation, with ``compare``).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> data = map_data(corridor.analyze("baseline-2024"))
+    >>> data["title"], data["tiles"], data["timeline"]
+    ('corridor · baseline-2024 (2024)', None, None)
     """
     if tiles not in TILES:
         raise CorridorError(f"unknown tiles {tiles!r} (fix: use one of {', '.join(TILES)})")
@@ -1069,6 +1118,15 @@ def make_map(
     -------
     folium.Map
         The map; render it offline with :func:`write_map` (or :func:`corridor.render.offline.render_offline`).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> from corridor.render.offline import render_offline
+    >>> m = make_map(corridor.analyze("baseline-2024"))
+    >>> page = render_offline(m)
+    >>> page.startswith("<!DOCTYPE html>"), "https://cdn" in page
+    (True, False)
     """
     data = map_data(analysis, compare=compare, tiles=tiles, years=years, overlays=overlays)
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)
@@ -1104,6 +1162,16 @@ def write_map(
     -------
     Path
         ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import corridor
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = write_map(corridor.analyze("baseline-2024"), Path(folder) / "maps" / "baseline.html")
+    ...     print(written.name, written.read_text(encoding="utf-8").startswith("<!DOCTYPE html>"))
+    baseline.html True
     """
     from corridor._output import atomic_write, check_output
     from corridor.io import _validate

@@ -126,6 +126,39 @@ def report(
     throughput: dict[str, Any] | None,
     top: int,
 ) -> str:
+    """The Markdown report of ``analysis`` (what :func:`corridor.export.markdown.export_markdown` writes).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The results (:func:`corridor.analyze`).
+    chart_name : str
+        The file name of the chart beside the report, linked from it.
+    utilised : DataFrame
+        The most utilised assets (:func:`corridor.render.chart.most_utilised`).
+    criticality : DataFrame or None
+        An N-1 criticality table to list (its ``top`` rows), if any.
+    throughput : dict or None
+        A maximum-throughput result to list (its entries and its cut), if any.
+    top : int
+        How many criticality rows to list.
+
+    Returns
+    -------
+    str
+        The Markdown text (data escaped).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> from corridor.render.chart import most_utilised
+    >>> run = corridor.analyze("baseline-2024")
+    >>> text = report(run, "chart.png", most_utilised(run, 3), criticality=None, throughput=None, top=3)
+    >>> print(text.splitlines()[0])
+    # Middle Corridor analysis: baseline-2024 (2024)
+    >>> "![Utilisation of the 3 most utilised assets](chart.png)" in text
+    True
+    """
     doc = analysis.document
     p = doc["provenance"]
     names = {(lay, fid): n for lay, nm in _LAYERS for fid, n in getattr(analysis, nm)["name"].items()}

@@ -148,6 +148,17 @@ def inline_assets(html: str, *, vendor_dir: Path | str | None = None) -> str:
     MissingAssetError
         If an ``http(s)`` (or protocol-relative) script or link has no
         vendored copy.
+
+    Examples
+    --------
+    >>> import folium
+    >>> page = folium.Map(tiles=None).get_root().render()
+    >>> "https://cdn" in page, "https://cdn" in inline_assets(page)
+    (True, False)
+    >>> inline_assets('<script src="https://example.org/x.js"></script>')
+    Traceback (most recent call last):
+    ...
+    corridor.render.offline.MissingAssetError: no vendored copy of https://example.org/x.js: ...
     """
     vdir = Path(vendor_dir) if vendor_dir is not None else VENDOR_DIR
     manifest = _manifest(vdir.resolve())
@@ -230,6 +241,12 @@ def stable_ids(m: Element) -> Element:
     -------
     Element
         ``m`` itself, modified in place.
+
+    Examples
+    --------
+    >>> import folium
+    >>> stable_ids(folium.Map(tiles=None)).get_name()
+    'map_0_0'
     """
     walked = _walk(m.get_root())
     old_names = [el.get_name() for el, _ in walked]
@@ -263,6 +280,14 @@ def render_offline(m: folium.Map, *, deterministic: bool = True, vendor_dir: Pat
     -------
     str
         HTML with every script, stylesheet, image and font inline.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(location=[41.7, 44.8], zoom_start=6, tiles=None)
+    >>> page = render_offline(m)
+    >>> page == render_offline(m), "https://cdn" in page  # deterministic and offline
+    (True, False)
     """
     root = copy.deepcopy(m.get_root())
     if deterministic:

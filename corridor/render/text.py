@@ -11,7 +11,34 @@ __all__ = ["text_report"]
 
 
 def text_report(doc: dict[str, Any], *, top: int = 10) -> str:
-    """A readable report of a :func:`result_document`: totals, the worst bottlenecks and transit times."""
+    """A readable report of a :func:`result_document`: totals, the worst bottlenecks and transit times.
+
+    Parameters
+    ----------
+    doc : dict
+        The result document (:func:`corridor.results.result_document`, ``Analysis.document``); with a
+        ``compare`` entry (:func:`corridor.results.compare_methods`) the two methods are compared.
+    top : int
+        How many bottlenecks (and differing edges) to list.
+
+    Returns
+    -------
+    str
+        The report, lines joined by ``\\n`` (what ``corridor analyze`` prints).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> text = text_report(corridor.analyze("baseline-2024").document, top=3)
+    >>> print(text.splitlines()[0])
+    Scenario baseline-2024 (year 2024) — method system-optimal, solver Optimal
+    >>> print(text)
+    Scenario ...
+    commodity   unit       demand    served  unserved  other traffic
+    freight     Mt/yr ...
+    Bottlenecks (... flagged; worst 3 shown)
+    ...
+    """
     p = doc["provenance"]
     lines = [
         f"Scenario {one_line(doc['scenario'])} (year {doc['year']}) — method {doc['method']}, "
