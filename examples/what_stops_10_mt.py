@@ -6,7 +6,7 @@ Run from the repository root:  python examples/what_stops_10_mt.py
 from __future__ import annotations
 
 import corridor
-from corridor.report import bottleneck_table
+from corridor.results import bottleneck_table
 
 geodata = corridor.load_geodata()
 

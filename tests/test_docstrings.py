@@ -77,9 +77,6 @@ def shared() -> Iterator[None]:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_examples_run(module: str, shared: None) -> None:
-    # corridor.render.chart and corridor.render.markdown cannot be the first of the package imported (a cycle
-    # through corridor.export; see test_modules_import_alone): import corridor.export first, as the package does
-    importlib.import_module("corridor.export")
     mod = importlib.import_module(module)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
@@ -90,20 +87,27 @@ def test_examples_run(module: str, shared: None) -> None:
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples of {module} failed (see above)"
 
 
-CYCLE = {"corridor.render.chart", "corridor.render.markdown"}
-
-
-@pytest.mark.xfail(strict=True, reason="import cycle via corridor.export: remove this mark once it is broken")
-@pytest.mark.parametrize("module", sorted(CYCLE))
-def test_modules_import_alone(module: str) -> None:
-    """A module imported first in a fresh interpreter (as ``pytest --doctest-modules corridor/render/chart.py``
-    does). The two in :data:`CYCLE` fail today: ``render.chart`` imports ``export._features``, whose package
-    ``export/__init__`` imports ``export.markdown``, which imports ``render.chart`` again, half-initialised."""
+def test_every_module_imports_first() -> None:
+    """Each module of the package, imported first (as ``pytest --doctest-modules corridor/x.py`` does), imports:
+    no cycle between the stages. One interpreter; the package is dropped from ``sys.modules`` between modules."""
     import subprocess
     import sys
 
-    run = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr.strip().splitlines()[-1]
+    script = (
+        "import importlib, sys\n"
+        f"modules = {MODULES!r}\n"
+        "bad = []\n"
+        "for m in modules:\n"
+        "    for k in [k for k in sys.modules if k == 'corridor' or k.startswith('corridor.')]:\n"
+        "        del sys.modules[k]\n"
+        "    try:\n"
+        "        importlib.import_module(m)\n"
+        "    except Exception as exc:\n"
+        "        bad.append(f'{m}: {exc!r}')\n"
+        "print('\\n'.join(bad))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "", run.stdout
 
 
 # --------------------------------------------------------------------------- the sections

@@ -144,7 +144,7 @@ def _reason(severity: str, flow: float, cap: float, unit: str, price: float, pri
 
 
 def flag_bottlenecks(
-    geodata: Geodata, result: Assignment, *, threshold: float = 0.9
+    geodata: Geodata, result: Assignment, *, threshold: float = settings.BOTTLENECK_THRESHOLD
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Node and edge GeoDataFrames: the geodata's fields plus the result fields (:data:`RESULT_FIELDS`).
 
