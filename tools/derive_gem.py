@@ -37,7 +37,7 @@ from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge, substring
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via  # noqa: E402
+from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via
 
 SIMPLIFY_DEG = 0.0005  # ~50 m, as tools/derive_rail.py
 
@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             pub = e.get("published_length_km")
             print(
                 f"{e['id']:<36} {e['derive_gem']:>7} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
-                f" {'' if pub is None else f'{pub:.1f}':>8} {gap_a:5.1f} {gap_b:5.1f}  {'unchanged' if same else 'CHANGED'}"
+                f" {'' if pub is None else f'{pub:.1f}':>8} {gap_a:5.1f} {gap_b:5.1f}"
+                f"  {'unchanged' if same else 'CHANGED'}"
             )
             if not same:
                 new_text = replace_via(new_text, e["id"], fmt_via(via))
