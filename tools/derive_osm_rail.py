@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via
 
 SIMPLIFY_DEG = 0.0005  # ~50 m, as tools/derive_rail.py
+MIN_COMPONENT = 500  # OSM vertices: smaller connected pieces of track are not routed on
 TYPES = ("rail", "construction")  # OSM railway=* values routed on (not proposed, narrow gauge, light rail)
 #: Railway files of the extract that are routed on (the snapshot used lacks the larger ones, e.g. Kazakhstan and
 #: Türkiye; naming them keeps the result reproducible when they are present).
@@ -80,8 +81,9 @@ def load_stations(extract: Path) -> dict[int, tuple[float, float, str]]:
 
 class Router:
     def __init__(self, g: nx.Graph):
-        main = max(nx.connected_components(g), key=len)
-        self.g = g.subgraph(main).copy()
+        # drop sidings and fragments mapped apart from the network (a nearest vertex there has no path on)
+        keep = set().union(*(c for c in nx.connected_components(g) if len(c) >= MIN_COMPONENT))
+        self.g = g.subgraph(keep).copy()
         self.keys = list(self.g.nodes)
         self.arr = np.array(self.keys)
 
