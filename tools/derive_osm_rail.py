@@ -20,8 +20,12 @@ TOML files is a derived database under the same licence (see geodata/SOURCES.md)
 
 Neither key is written to the GeoJSON (tools/build_geodata.py ignores them).
 
+Where the extract has no railway ways (Georgia), `--routes` adds the ways of OpenStreetMap passenger-route
+relations as fetched with their geometry by https://github.com/Argbjorn/georgian_railway_2025 (static/data/
+routes_geodata/<relation id>.json; OpenStreetMap data, ODbL).
+
 Usage:
-    python tools/derive_osm_rail.py --extract /path/to/Asia_Railway_Calculator/data            # rewrite vias
+    python tools/derive_osm_rail.py --extract /path/to/Asia_Railway_Calculator/data --routes /path/to/routes_geodata
     python tools/derive_osm_rail.py --extract DIR --check      # only compare; exit 1 if any via would change
     python tools/derive_osm_rail.py --extract DIR --edge rail-bolashak-bereket
 """
@@ -57,17 +61,25 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 12742.0 * math.asin(math.sqrt(h))
 
 
-def load_graph(extract: Path) -> nx.Graph:
-    """Undirected graph of the railway ways in the RAIL_FILES of data/railways/ (nodes are (lon, lat) tuples)."""
+def _add_way(g: nx.Graph, latlon: list) -> None:
+    pts = [(round(float(p[1]), 5), round(float(p[0]), 5)) for p in latlon]
+    for p, q in itertools.pairwise(pts):
+        if p != q:
+            g.add_edge(p, q, weight=_km(p, q))
+
+
+def load_graph(extract: Path, routes: Path | None = None) -> nx.Graph:
+    """Undirected graph of the railway ways in the RAIL_FILES of data/railways/ (nodes are (lon, lat) tuples), plus
+    the ways of the OpenStreetMap route relations in `routes` (Overpass `out geom` JSON, one relation per file)."""
     g = nx.Graph()
     for path in (extract / "railways" / f"{name}.json" for name in RAIL_FILES):
         for way in json.loads(path.read_text(encoding="utf-8")):
-            if way.get("type") not in TYPES:
-                continue
-            pts = [(float(p[1]), float(p[0])) for p in way["geometry"]]
-            for p, q in itertools.pairwise(pts):
-                if p != q:
-                    g.add_edge(p, q, weight=_km(p, q))
+            if way.get("type") in TYPES:
+                _add_way(g, way["geometry"])
+    for path in sorted(routes.glob("*.json")) if routes else []:
+        for m in json.loads(path.read_text(encoding="utf-8")).get("members", []):
+            if m.get("type") == "way" and m.get("geometry"):
+                _add_way(g, [[p["lat"], p["lon"]] for p in m["geometry"]])
     return g
 
 
@@ -113,6 +125,12 @@ def simplify(coords: list[list[float]], a: list[float], b: list[float]) -> list[
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--extract", type=Path, required=True, help="the extract's data/ folder (railways/, stations/)")
+    ap.add_argument(
+        "--routes",
+        type=Path,
+        help="folder of OpenStreetMap route relations with their way geometry (Overpass `out geom`, one per file),"
+        " e.g. static/data/routes_geodata of https://github.com/Argbjorn/georgian_railway_2025",
+    )
     ap.add_argument("--check", action="store_true", help="compare only, do not write")
     ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
     args = ap.parse_args(argv)
@@ -136,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 via = [[round(stations[i][0], DECIMALS), round(stations[i][1], DECIMALS)] for i in e["derive_stations"]]
                 gap_a = gap_b = 0.0
             else:
-                router = router if router is not None else Router(load_graph(args.extract))
+                router = router if router is not None else Router(load_graph(args.extract, args.routes))
                 wps = [[float(v) for v in w[:2]] for w in e["derive_osm"]]
                 coords, gap_a, gap_b = router.path([a, *wps, b])
                 via = simplify(coords, a, b)
