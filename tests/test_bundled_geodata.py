@@ -81,7 +81,7 @@ KNOWN_SHORT = {
     "pipe-wrep-geo": (0.04, "GEM's trace, 3.2 % short"),
     "pipe-kcp-atyrau-kenkiyak": (0.05, "GEM's trace has 13 vertices for 449 km"),
     "pipe-bn-aze": (0.11, "schematic; GEM's trace starts in Baku, 34 km from Sangachal"),
-    "rail-altynkol-zhetygen": (0.08, "a 79 km stretch with no mapped station and no railway ways in the extract"),
+    "rail-altynkol-zhetygen": (0.05, "station by station east of Shelek, legs of up to 37 km"),
     "rail-beyneu-mangyshlak": (0.06, "station by station, legs of up to 38 km"),
     "rail-kartsakhi-kars": (0.04, "station by station, legs of up to 18 km down to Kars"),
     "rail-marabda-akhalkalaki": (0.13, "only two of its stations are mapped in the extract; coarse graph line"),

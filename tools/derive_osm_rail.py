@@ -10,7 +10,8 @@ Two build-time inputs, either of them on an [[edge]] in geodata/src/*.toml:
   are printed). This is finer than tools/derive_rail.py's scgraph-data graph, which is simplified to long chords.
 * `derive_stations = [osm node id, ...]`: the edge is drawn station by station through the OpenStreetMap
   `railway=station`/`halt` nodes with these ids, in order (for lines whose ways are not in the extract): each
-  vertex is a mapped station on the line, joined by straight legs.
+  vertex is a mapped station on the line, joined by straight legs. An entry may also be a [lon, lat] pair: a
+  vertex kept from the edge's earlier OpenStreetMap-derived line (say so in the note).
 
 The extracts are the per-country JSON files of https://github.com/njfinney/Asia_Railway_Calculator (data/railways/
 <country>.json: OSM ways `railway~rail|construction|...` with their geometry as [lat, lon]; data/stations/
@@ -151,7 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             a, b = nodes[e["from_id"]], nodes[e["to_id"]]
             if "derive_stations" in e:
                 stations = stations if stations is not None else load_stations(args.extract)
-                via = [[round(stations[i][0], DECIMALS), round(stations[i][1], DECIMALS)] for i in e["derive_stations"]]
+                via = [
+                    [round(float(i[0]), DECIMALS), round(float(i[1]), DECIMALS)]
+                    if isinstance(i, list)
+                    else [round(stations[i][0], DECIMALS), round(stations[i][1], DECIMALS)]
+                    for i in e["derive_stations"]
+                ]
                 gap_a = gap_b = 0.0
             else:
                 router = router if router is not None else Router(load_graph(args.extract, args.routes))
