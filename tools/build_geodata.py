@@ -120,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     node_fields = schema_fields("nodes")
     edge_fields = schema_fields("edges")
     node_names = {f for f, _ in node_fields} | {"lon", "lat"}
-    # `derive` (waypoints for tools/derive_rail.py) is a build-time input of that script only
-    edge_names = {f for f, _ in edge_fields} | {"via", "route", "derive"}
+    # `derive` (waypoints for tools/derive_rail.py), `derive_gem` (a GEM route for tools/derive_gem.py) and
+    # `derive_osm`/`derive_stations` (tools/derive_osm_rail.py) are build-time inputs of those scripts only
+    edge_names = {f for f, _ in edge_fields} | {"via", "route", "derive", "derive_gem", "derive_osm", "derive_stations"}
 
     nodes: dict[str, dict] = {}
     edges: dict[str, dict] = {}

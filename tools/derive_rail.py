@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if e.get("mode") not in ("rail", "road") and "derive" not in e:
                 continue
+            if "derive_osm" in e or "derive_stations" in e:
+                continue  # routed by tools/derive_osm_rail.py on finer OpenStreetMap data
             if args.edge and e["id"] not in args.edge:
                 continue
             kind = "road" if e.get("mode") == "road" else "rail"

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Recompute the `via` of rail edges from full-resolution OpenStreetMap railway ways, or station by station.
+
+Two build-time inputs, either of them on an [[edge]] in geodata/src/*.toml:
+
+* `derive_osm = [[lon, lat], ...]` (waypoints, may be empty): the edge is routed on a graph built from raw
+  OpenStreetMap railway ways (every OSM node kept, no simplification of the source), shortest path from the
+  from_id node through the waypoints to the to_id node; the path is simplified (Douglas-Peucker, SIMPLIFY_DEG)
+  and rounded to 4 decimals. Each end node is joined to the nearest railway vertex by a straight leg (the gaps
+  are printed). This is finer than tools/derive_rail.py's scgraph-data graph, which is simplified to long chords.
+* `derive_stations = [osm node id, ...]`: the edge is drawn station by station through the OpenStreetMap
+  `railway=station`/`halt` nodes with these ids, in order (for lines whose ways are not in the extract): each
+  vertex is a mapped station on the line, joined by straight legs. An entry may also be a [lon, lat] pair: a
+  vertex kept from the edge's earlier OpenStreetMap-derived line (say so in the note).
+
+The extracts are the per-country JSON files of https://github.com/njfinney/Asia_Railway_Calculator (data/railways/
+<country>.json: OSM ways `railway~rail|construction|...` with their geometry as [lat, lon]; data/stations/
+<country>.json: OSM station nodes with id, lat, lon, name), made with the Overpass API from OpenStreetMap
+(2026-04). Data (c) OpenStreetMap contributors, Open Database Licence (ODbL) 1.0; the geometry written into the
+TOML files is a derived database under the same licence (see geodata/SOURCES.md).
+
+Neither key is written to the GeoJSON (tools/build_geodata.py ignores them).
+
+Where the extract has no railway ways (Georgia), `--routes` adds the ways of OpenStreetMap passenger-route
+relations as fetched with their geometry by https://github.com/Argbjorn/georgian_railway_2025 (static/data/
+routes_geodata/<relation id>.json; OpenStreetMap data, ODbL).
+
+Usage:
+    python tools/derive_osm_rail.py --extract /path/to/Asia_Railway_Calculator/data --routes /path/to/routes_geodata
+    python tools/derive_osm_rail.py --extract DIR --check      # only compare; exit 1 if any via would change
+    python tools/derive_osm_rail.py --extract DIR --edge rail-bolashak-bereket
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import sys
+import tomllib
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from shapely.geometry import LineString
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via
+
+SIMPLIFY_DEG = 0.0005  # ~50 m, as tools/derive_rail.py
+MIN_COMPONENT = 500  # OSM vertices: smaller connected pieces of track are not routed on
+TYPES = ("rail", "construction")  # OSM railway=* values routed on (not proposed, narrow gauge, light rail)
+#: Railway files of the extract that are routed on (the snapshot used lacks the larger ones, e.g. Kazakhstan and
+#: Türkiye; naming them keeps the result reproducible when they are present).
+RAIL_FILES = ("azerbaijan", "turkmenistan")
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    la1, lo1, la2, lo2 = map(math.radians, (a[1], a[0], b[1], b[0]))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 12742.0 * math.asin(math.sqrt(h))
+
+
+def _add_way(g: nx.Graph, latlon: list) -> None:
+    pts = [(round(float(p[1]), 5), round(float(p[0]), 5)) for p in latlon]
+    for p, q in itertools.pairwise(pts):
+        if p != q:
+            g.add_edge(p, q, weight=_km(p, q))
+
+
+def load_graph(extract: Path, routes: Path | None = None) -> nx.Graph:
+    """Undirected graph of the railway ways in the RAIL_FILES of data/railways/ (nodes are (lon, lat) tuples), plus
+    the ways of the OpenStreetMap route relations in `routes` (Overpass `out geom` JSON, one relation per file)."""
+    g = nx.Graph()
+    for path in (extract / "railways" / f"{name}.json" for name in RAIL_FILES):
+        for way in json.loads(path.read_text(encoding="utf-8")):
+            if way.get("type") in TYPES:
+                _add_way(g, way["geometry"])
+    for path in sorted(routes.glob("*.json")) if routes else []:
+        for m in json.loads(path.read_text(encoding="utf-8")).get("members", []):
+            if m.get("type") == "way" and m.get("geometry"):
+                _add_way(g, [[p["lat"], p["lon"]] for p in m["geometry"]])
+    return g
+
+
+def load_stations(extract: Path) -> dict[int, tuple[float, float, str]]:
+    out: dict[int, tuple[float, float, str]] = {}
+    for path in sorted((extract / "stations").glob("*.json")):
+        for s in json.loads(path.read_text(encoding="utf-8")):
+            out[int(s["id"])] = (float(s["lon"]), float(s["lat"]), s.get("name", ""))
+    return out
+
+
+class Router:
+    def __init__(self, g: nx.Graph):
+        # drop sidings and fragments mapped apart from the network (a nearest vertex there has no path on)
+        keep = set().union(*(c for c in nx.connected_components(g) if len(c) >= MIN_COMPONENT))
+        self.g = g.subgraph(keep).copy()
+        self.keys = list(self.g.nodes)
+        self.arr = np.array(self.keys)
+
+    def nearest(self, p: list[float]) -> tuple[float, float]:
+        k = math.cos(math.radians(p[1])) ** 2
+        d = (self.arr[:, 0] - p[0]) ** 2 * k + (self.arr[:, 1] - p[1]) ** 2
+        return self.keys[int(np.argmin(d))]
+
+    def path(self, pts: list[list[float]]) -> tuple[list[list[float]], float, float]:
+        coords: list[list[float]] = []
+        for a, b in itertools.pairwise(pts):
+            leg = nx.shortest_path(self.g, self.nearest(a), self.nearest(b), weight="weight")
+            coords.extend([list(c) for c in (leg if not coords else leg[1:])])
+        return coords, _km(tuple(pts[0]), tuple(coords[0])), _km(tuple(coords[-1]), tuple(pts[-1]))
+
+
+def simplify(coords: list[list[float]], a: list[float], b: list[float]) -> list[list[float]]:
+    line = LineString([a, *coords, b]).simplify(SIMPLIFY_DEG, preserve_topology=False)
+    out: list[list[float]] = []
+    for c in list(line.coords)[1:-1]:
+        c = [round(c[0], DECIMALS), round(c[1], DECIMALS)]
+        if not out or c != out[-1]:
+            out.append(c)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--extract", type=Path, required=True, help="the extract's data/ folder (railways/, stations/)")
+    ap.add_argument(
+        "--routes",
+        type=Path,
+        help="folder of OpenStreetMap route relations with their way geometry (Overpass `out geom`, one per file),"
+        " e.g. static/data/routes_geodata of https://github.com/Argbjorn/georgian_railway_2025",
+    )
+    ap.add_argument("--check", action="store_true", help="compare only, do not write")
+    ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
+    args = ap.parse_args(argv)
+
+    files = sorted(SRC.glob("*.toml"))
+    data = {f: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
+    nodes = {n["id"]: [float(n["lon"]), float(n["lat"])] for d in data.values() for n in d.get("node", [])}
+    router: Router | None = None
+    stations: dict[int, tuple[float, float, str]] | None = None
+    changed = 0
+    print(f"{'edge id':<30} {'old km':>8} {'new km':>8} {'pub km':>8} {'gaps km':>11}  status")
+    for f, d in data.items():
+        text = f.read_text(encoding="utf-8")
+        new_text = text
+        for e in d.get("edge", []):
+            if ("derive_osm" not in e and "derive_stations" not in e) or (args.edge and e["id"] not in args.edge):
+                continue
+            a, b = nodes[e["from_id"]], nodes[e["to_id"]]
+            if "derive_stations" in e:
+                stations = stations if stations is not None else load_stations(args.extract)
+                via = [
+                    [round(float(i[0]), DECIMALS), round(float(i[1]), DECIMALS)]
+                    if isinstance(i, list)
+                    else [round(stations[i][0], DECIMALS), round(stations[i][1], DECIMALS)]
+                    for i in e["derive_stations"]
+                ]
+                gap_a = gap_b = 0.0
+            else:
+                router = router if router is not None else Router(load_graph(args.extract, args.routes))
+                wps = [[float(v) for v in w[:2]] for w in e["derive_osm"]]
+                coords, gap_a, gap_b = router.path([a, *wps, b])
+                via = simplify(coords, a, b)
+            old = [[float(x), float(y)] for x, y in e.get("via", [])]
+            same = old == via
+            changed += not same
+            pub = e.get("published_length_km")
+            print(
+                f"{e['id']:<30} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
+                f" {'' if pub is None else f'{pub:.1f}':>8} {gap_a:5.1f} {gap_b:5.1f}"
+                f"  {'unchanged' if same else 'CHANGED'}"
+            )
+            if not same:
+                new_text = replace_via(new_text, e["id"], fmt_via(via))
+        if not args.check and new_text != text:
+            f.write_text(new_text, encoding="utf-8")
+    print(f"{changed} via(s) {'would change' if args.check else 'rewritten'}")
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
