@@ -232,4 +232,6 @@ def max_throughput(
         ],
     )
     cut = cut.sort_values(["capacity", "id"], ascending=[False, True]).reset_index(drop=True)
-    return Throughput(scenario.name, scenario.year, commodity, tuple(sources), tuple(sinks), float(value), cut, arc_flow)
+    return Throughput(
+        scenario.name, scenario.year, commodity, tuple(sources), tuple(sinks), float(value), cut, arc_flow
+    )

@@ -91,7 +91,8 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
     ``direction`` (+1 from→to, -1 to→from, 0 inside a node), ``dwell`` (time spent in a node or
     on a transfer rather than moving), ``commodities`` (frozenset),
     ``counts`` (commodities that use up its capacity), ``capacity`` (inf if none), ``preload`` (the
-    scenario's background load on it, which takes up capacity), ``time_h``, ``tariff_usd`` and ``length_km``.
+    scenario's background load on it, which takes up capacity), ``time_h``, ``tariff_usd`` and ``length_km``
+    (the route length: the published one where the data gives it).
 
     Parameters
     ----------
@@ -147,7 +148,9 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
         if a not in g or b not in g:
             continue  # an end point is not in service in this year
         mode = modes[e["mode"]]
-        length = float(e["length_km"])
+        # the length cargo travels: the source's figure where there is one (a drawn line under-counts bends)
+        published = _num(e.get("published_length_km"))
+        length = published if published > 0 else float(e["length_km"])
         time_h = _num(e["time_h"])
         if math.isnan(time_h):
             time_h = length / mode.speed_kmh if mode.speed_kmh > 0 else 0.0
