@@ -12,8 +12,9 @@ Methods (select by name in :func:`assign`):
     cannot be carried is left unserved at a penalty, so the LP is always feasible. The duals of
     the capacity rows are the shadow prices: the cost saved per unit of extra capacity.
 
-All shortest paths run on CSR arrays with a compiled Dijkstra (numba, one thread per origin,
-stopping once the origin's destinations are settled), from each distinct origin once.
+All shortest paths run on CSR arrays with a compiled Dijkstra (numba; one thread per origin on
+large calls, serial on small ones; stopping once the origin's destinations are settled), from each
+distinct origin once.
 """
 
 from __future__ import annotations
@@ -501,7 +502,8 @@ class MasterLP:
 
         The columns added since are non-basic at zero and the rows added since basic (their slacks), so
         a basis optimal when taken is optimal again once the blocks of the solves in between are lifted:
-        every outage of N-1 starts from the base optimum, whatever was solved before it.
+        every outage of N-1 starts from the base optimum, whatever was solved before it (it keeps the columns
+        the other outages added: dropping them was slower, as they serve again).
         """
         import highspy
 
@@ -517,13 +519,8 @@ class MasterLP:
         """A mark of the model as it is now (columns, rows, basis, figures), to :meth:`restore` later."""
         return (len(self.columns), len(self.capped_rows), self.h.getLp(), self.h.getBasis(), self.problem)
 
-    def restore(self, mark: tuple[Any, ...]) -> None:
-        """Go back to a :meth:`checkpoint`: drop the columns and rows added since, restore its basis and figures.
-
-        A solve after a restore depends only on the checkpoint and what was set since, not on the solves in
-        between (uncertainty runs use it so that a sample's result is the same in every worker).
-        """
-        n_cols, n_rows, lp, basis, problem = mark
+    def _forget_columns(self, n_cols: int) -> None:
+        """Drop the path columns from the ``n_cols``-th on from the bookkeeping (not from HiGHS)."""
         first = self.n_fixed_cols + n_cols
         if len(self.columns) > n_cols:
             for (k, _), path in zip(self.columns[n_cols:], self.paths[n_cols:], strict=True):
@@ -538,6 +535,15 @@ class MasterLP:
             del self.columns[n_cols:], self.paths[n_cols:]
             keep = self._flat_cols < n_cols
             self._flat_arcs, self._flat_cols = self._flat_arcs[keep], self._flat_cols[keep]
+
+    def restore(self, mark: tuple[Any, ...]) -> None:
+        """Go back to a :meth:`checkpoint`: drop the columns and rows added since, restore its basis and figures.
+
+        A solve after a restore depends only on the checkpoint and what was set since, not on the solves in
+        between (uncertainty runs use it so that a sample's result is the same in every worker).
+        """
+        n_cols, n_rows, lp, basis, problem = mark
+        self._forget_columns(n_cols)
         self.row_of_arc[self.capped_rows[n_rows:]] = -1
         del self.capped_rows[n_rows:]
         # a new HiGHS instance holding the checkpoint's model and basis: no state of the solves in between
