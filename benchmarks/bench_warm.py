@@ -1,7 +1,7 @@
 """Benchmark: warm re-solves (N-1, system optimum) on the shared corridor-like networks (issue #16).
 
     python ../shared/bench/corridor_like.py /tmp/bench-data        # once: the seeded networks
-    python benchmarks/bench_warm.py --data /tmp/bench-data [--only n1 so pricing aon] [--repeat 3]
+    python benchmarks/bench_warm.py --data /tmp/bench-data [--only pricing parallel so n1 aon] [--repeat 3]
 
 Everything is measured side by side in one run, so read the ratios more than the seconds:
 
@@ -16,6 +16,9 @@ Everything is measured side by side in one run, so read the ratios more than the
     N-1 over the loaded arcs of the 1k network, one process: the project's :func:`n_minus_1` against
     the plain column generation re-solved warm for every outage; the worst difference of the
     objective changes is printed (both are exact re-solves).
+``parallel``
+    The system optimum with all pricing calls serial, then all parallel: the crossover of
+    ``corridor._sssp.PARALLEL_WORK`` in context (pricing calls between HiGHS runs, not back to back).
 ``aon``
     All-or-nothing on 100k edges × 1,000 OD (AequilibraE, when installed, beside it).
 
@@ -245,6 +248,33 @@ def bench_so(data: Path, repeat: int) -> list[str]:
     return lines
 
 
+def bench_parallel(data: Path, repeat: int) -> list[str]:
+    """The system optimum with every pricing call serial, then with every one parallel: where threads pay."""
+    from corridor import _sssp
+
+    lines = ["| network | work per pricing call | all serial | all parallel | parallel / serial |"]
+    lines.append("|---|---|---|---|---|")
+    saved = _sssp.PARALLEL_WORK, _sssp._idle_core
+    _sssp._idle_core = lambda: True  # the threshold alone decides here, whatever the load
+    try:
+        for size in ("1k", "10k", "100k"):
+            problem = load(data, size)
+            reps = repeat if size != "100k" else 1
+            times = {}
+            for name, threshold in (("serial", 2**62), ("parallel", 0)):
+                _sssp.PARALLEL_WORK = threshold
+                MasterLP(problem).solve()
+                times[name], _ = median_time(lambda problem=problem: MasterLP(problem).solve(), reps)
+            work = len(np.unique(problem.origin)) * problem.arcs.n_arcs
+            lines.append(
+                f"| {size} × 100 OD | {work:,} | {times['serial']:.2f} s | {times['parallel']:.2f} s | "
+                f"{times['parallel'] / times['serial']:.2f} |"
+            )
+    finally:
+        _sssp.PARALLEL_WORK, _sssp._idle_core = saved
+    return lines
+
+
 def bench_n1(data: Path) -> list[str]:
     """N-1 over the loaded arcs of the 1k network, one process: project against the plain column generation."""
     from corridor.criticality import n_minus_1
@@ -295,7 +325,7 @@ def bench_aon(data: Path, repeat: int) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("CORRIDOR_BENCH_DATA", "bench-data")))
-    ap.add_argument("--only", nargs="+", default=["pricing", "so", "n1", "aon"])
+    ap.add_argument("--only", nargs="+", default=["pricing", "parallel", "so", "n1", "aon"])
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})", flush=True)
@@ -303,6 +333,7 @@ def main() -> None:
         "pricing": lambda: bench_pricing(args.data, args.repeat),
         "so": lambda: bench_so(args.data, args.repeat),
         "n1": lambda: bench_n1(args.data),
+        "parallel": lambda: bench_parallel(args.data, args.repeat),
         "aon": lambda: bench_aon(args.data, args.repeat),
     }
     for name in args.only:

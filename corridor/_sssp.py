@@ -17,6 +17,7 @@ so they give the same paths, tie for tie.
 from __future__ import annotations
 
 import functools
+import os
 import types
 from collections.abc import Callable
 
@@ -142,9 +143,23 @@ _interpreted_work = 0
 
 
 #: Work of one call (origins × arcs) from which the compiled kernel runs one origin per thread instead of
-#: serially: below it the thread team's start-up and barrier cost more than they save, and a machine busy
-#: with other work makes them cost far more. Measured by ``benchmarks/bench_warm.py --only pricing``.
+#: serially, when a core is idle (see :func:`_idle_core`): below it the thread team's start-up and barrier
+#: cost more than they save. Measured by ``benchmarks/bench_warm.py --only pricing parallel``.
 PARALLEL_WORK = 2_000_000
+
+
+def _idle_core() -> bool:
+    """Whether the machine has a core to spare for a second thread (load average below cores - 1).
+
+    On a busy machine a thread team waits at its barrier for descheduled threads: the system optimum with
+    parallel pricing took 1.2-4× as long as with serial pricing at a load of 6 on 2 cores
+    (``benchmarks/RESULTS-warm.md``). Serial and parallel runs give the same paths, so this choice, which
+    depends on the moment, never changes a result.
+    """
+    try:
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1
+    except (AttributeError, OSError):  # no load average (Windows)
+        return True
 
 
 @functools.cache
@@ -197,7 +212,7 @@ def tree_paths(
         _interpreted_work += work
         kernel = _paths
     else:
-        kernel = _compiled(parallel=work >= PARALLEL_WORK)
+        kernel = _compiled(parallel=work >= PARALLEL_WORK and _idle_core())
     lengths, offsets, flat = kernel(
         indptr.astype(np.int64),
         indices.astype(np.int64),

@@ -75,6 +75,7 @@ def test_the_call_size_chooses_the_serial_or_the_parallel_kernel(
     args = _graph(1, n=120, degree=3, integer=True)
     monkeypatch.setattr(_sssp, "INTERPRETED_WORK", 0)
     monkeypatch.setattr(_sssp, "PARALLEL_WORK", parallel_work)
+    monkeypatch.setattr(_sssp, "_idle_core", lambda: True)
     chosen = []
     real = _sssp._compiled
 
@@ -86,3 +87,10 @@ def test_the_call_size_chooses_the_serial_or_the_parallel_kernel(
     monkeypatch.setattr(spy, "cache_info", real.cache_info, raising=False)
     _sssp.tree_paths(*args)
     assert chosen == [parallel]
+
+
+def test_a_busy_machine_runs_the_serial_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sssp.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert not _sssp._idle_core()
+    monkeypatch.setattr(_sssp.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _sssp._idle_core()
