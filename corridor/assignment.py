@@ -377,6 +377,7 @@ class MasterLP:
         Pricing weights are ``cost - dual`` on capacity rows, and those duals are <= 0, so a row's paths cost at
         least its floor (less the few positive duals HiGHS may report within its tolerances). A row whose demand
         dual ``y`` does not exceed that bound has no path of negative reduced cost: pricing it would add nothing.
+        (Exact up to the routers' 1e-9 per arc that breaks ties, the same margin pricing itself works to.)
         """
         if self._floor_cost is not self.problem.cost and not np.array_equal(self._floor_cost, self.problem.cost):
             return None  # new costs (set_cost): the floor no longer holds until it is recomputed
@@ -508,6 +509,8 @@ class MasterLP:
         import highspy
 
         basis, n_cols, n_rows = mark
+        if self.h.getNumCol() < n_cols or self.h.getNumRow() < n_rows:
+            raise ArgumentError("start_from needs a basis taken since the last restore (the model has shrunk)")
         extended = highspy.HighsBasis()
         extended.col_status = list(basis.col_status) + [highspy.HighsBasisStatus.kLower] * (self.h.getNumCol() - n_cols)
         extended.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * (self.h.getNumRow() - n_rows)
