@@ -55,3 +55,42 @@ def test_numba_is_imported_only_past_the_interpreted_budget(budget: int | None, 
     )
     done = subprocess.run([sys.executable, "-c", code], check=True, timeout=300, capture_output=True, text=True)
     assert done.stdout.strip() == str(numba)
+
+
+@pytest.mark.parametrize("integer", [True, False])
+@pytest.mark.parametrize("seed", range(6))
+def test_serial_and_parallel_compiled_kernels_agree_tie_for_tie(seed: int, integer: bool) -> None:
+    args = _graph(seed, n=[30, 120, 400][seed % 3], degree=3, integer=integer)
+    serial = _sssp._compiled(parallel=False)(*args)
+    parallel = _sssp._compiled(parallel=True)(*args)
+    for a, b in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (serial[0] > 0).any()
+
+
+@pytest.mark.parametrize(("parallel_work", "parallel"), [(10**12, False), (0, True)])
+def test_the_call_size_chooses_the_serial_or_the_parallel_kernel(
+    parallel_work: int, parallel: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = _graph(1, n=120, degree=3, integer=True)
+    monkeypatch.setattr(_sssp, "INTERPRETED_WORK", 0)
+    monkeypatch.setattr(_sssp, "PARALLEL_WORK", parallel_work)
+    monkeypatch.setattr(_sssp, "_idle_core", lambda: True)
+    chosen = []
+    real = _sssp._compiled
+
+    def spy(*, parallel: bool = True):
+        chosen.append(parallel)
+        return real(parallel=parallel)
+
+    monkeypatch.setattr(_sssp, "_compiled", spy)
+    monkeypatch.setattr(spy, "cache_info", real.cache_info, raising=False)
+    _sssp.tree_paths(*args)
+    assert chosen == [parallel]
+
+
+def test_a_busy_machine_runs_the_serial_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sssp.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert not _sssp._idle_core()
+    monkeypatch.setattr(_sssp.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _sssp._idle_core()

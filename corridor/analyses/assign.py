@@ -12,12 +12,14 @@ Methods (select by name in :func:`assign`):
     cannot be carried is left unserved at a penalty, so the LP is always feasible. The duals of
     the capacity rows are the shadow prices: the cost saved per unit of extra capacity.
 
-All shortest paths run on CSR arrays with a compiled Dijkstra (numba, one thread per origin,
-stopping once the origin's destinations are settled), from each distinct origin once.
+All shortest paths run on CSR arrays with a compiled Dijkstra (numba; one thread per origin on
+large calls, serial on small ones; stopping once the origin's destinations are settled), from each
+distinct origin once.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -140,7 +142,23 @@ class _Router:
         self.indices = h[first].astype(np.int32)
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=self.n))]).astype(np.int32)
         self.matrix = sp.csr_matrix((w[first], self.indices, self.indptr), shape=(self.n, self.n))
+        self.weight = self.matrix.data  # the weight of each CSR position
         self.row_of = tails  # the tail node of each CSR position
+        self.simple = bool(first.all())  # no parallel arcs: the CSR layout does not depend on the weights
+
+    def reweighted(self, weight: np.ndarray, blocked: np.ndarray | None = None) -> _Router | None:
+        """This router's graph on other weights, ``blocked`` arcs left out (None: the layout depends on them).
+
+        Only for a router without parallel arcs (:attr:`simple`). A blocked arc gets an infinite weight, which
+        no search ever relaxes: the paths are those of a router built without it, and cost no sort to find.
+        """
+        w = weight[self.arc] + _EPS
+        if not self.simple or not (np.isfinite(w) & (w >= 0)).all():
+            return None  # the constructor sorts, or names the bad weight
+        out = copy.copy(self)
+        out.weight = w if blocked is None else np.where(blocked[self.arc], np.inf, w)
+        out.matrix = None
+        return out
 
     def paths(self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256) -> list[list[int] | None]:
         """Arc-index paths for each (origin, destination) pair; None where unreachable.
@@ -159,7 +177,7 @@ class _Router:
             counts = np.bincount(inverse[ks] - start, minlength=len(block))
             tptr = np.concatenate([[0], np.cumsum(counts)])
             lengths, offsets, flat = tree_paths(
-                self.indptr, self.indices, self.matrix.data, self.row_of, block, tptr, destinations[ks]
+                self.indptr, self.indices, self.weight, self.row_of, block, tptr, destinations[ks]
             )
             arcs = self.arc[flat].tolist()
             for p, k in enumerate(ks.tolist()):
@@ -214,13 +232,31 @@ def build_problem(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> tup
     return problem, rows
 
 
-def _price(problem: Problem, weights: np.ndarray, *, blocked: np.ndarray | None = None) -> list[list[int] | None]:
-    """Shortest path per demand row on per-commodity arc weights ``weights[c, a]``, avoiding ``blocked`` arcs."""
+def _price(
+    problem: Problem,
+    weights: np.ndarray,
+    *,
+    blocked: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
+    routers: dict[int, _Router] | None = None,
+) -> list[list[int] | None]:
+    """Shortest path per demand row on per-commodity arc weights ``weights[c, a]``, avoiding ``blocked`` arcs.
+
+    Only the demand rows ``rows`` (indices; all when None) are priced; the others get None. ``routers``
+    keeps each commodity's graph between calls (see :meth:`_Router.reweighted`).
+    """
     paths: list[list[int] | None] = [None] * len(problem.demand)
-    for c in np.unique(problem.commodity):
-        rows = np.flatnonzero(problem.commodity == c)
-        allowed = problem.arcs.allows[c] if blocked is None else problem.arcs.allows[c] & ~blocked
-        router = _Router(problem.arcs, allowed, weights[c])
+    asked = np.arange(len(problem.demand)) if rows is None else np.asarray(rows, dtype=np.int64)
+    for c in np.unique(problem.commodity[asked]):
+        rows = asked[problem.commodity[asked] == c]
+        router = None
+        if routers is not None:
+            if c not in routers:
+                routers[c] = _Router(problem.arcs, problem.arcs.allows[c], problem.cost[c])
+            router = routers[c].reweighted(weights[c], blocked)
+        if router is None:
+            allowed = problem.arcs.allows[c] if blocked is None else problem.arcs.allows[c] & ~blocked
+            router = _Router(problem.arcs, allowed, weights[c])
         for k, p in zip(rows, router.paths(problem.origin[rows], problem.destination[rows]), strict=True):
             paths[k] = p
     return paths
@@ -328,16 +364,38 @@ class MasterLP:
         self.paths: list[list[int]] = []
         self.users: dict[int, list[int]] = {}  # arc -> columns whose path uses up its capacity
         self.on_arc: dict[int, list[int]] = {}  # arc -> columns whose path uses it at all (for blocking)
-        self._flat_arcs: list[np.ndarray] = []  # counted arcs of each column, for vectorised loads
-        self._flat_cols: list[np.ndarray] = []
-        self._flat_cache: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._flat_arcs = np.zeros(0, dtype=np.int64)  # counted arcs of all columns, concatenated (vectorised loads)
+        self._flat_cols = np.zeros(0, dtype=np.int64)  # the column of each
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
         self.cheapest = _price(problem, problem.cost)
+        self._floor = self._floor_of(self.cheapest)
+        self._floor_cost = problem.cost  # the costs the floor holds for
+        self._routers: dict[int, _Router] = {}  # each commodity's graph, re-weighted by every pricing
+        self._base_weights: np.ndarray | None = None  # the pricing weights at the last unblocked optimum
         self._add_columns([(k, p) for k, p in enumerate(self.cheapest) if p])
+
+    def _floor_of(self, cheapest: list[list[int] | None]) -> np.ndarray:
+        """Each demand row's cheapest path cost (inf: unreachable): no path of the row costs less on weights >= cost."""
+        cost, commodity = self.problem.cost, self.problem.commodity
+        return np.array([cost[commodity[k], p].sum() if p else np.inf for k, p in enumerate(cheapest)])
+
+    def _to_price(self, y: np.ndarray, arc_dual: np.ndarray, tolerance: float) -> np.ndarray | None:
+        """The demand rows whose pricing may find a column: all but those whose floor proves it cannot (None: all).
+
+        Pricing weights are ``cost - dual`` on capacity rows, and those duals are <= 0, so a row's paths cost at
+        least its floor (less the few positive duals HiGHS may report within its tolerances). A row whose demand
+        dual ``y`` does not exceed that bound has no path of negative reduced cost: pricing it would add nothing.
+        (Exact up to the routers' 1e-9 per arc that breaks ties, the same margin pricing itself works to.)
+        """
+        if self._floor_cost is not self.problem.cost and not np.array_equal(self._floor_cost, self.problem.cost):
+            return None  # new costs (set_cost): the floor no longer holds until it is recomputed
+        slack = float(np.clip(arc_dual, 0.0, None).sum())  # a simple path uses each arc at most once
+        return np.flatnonzero(y - (self._floor - slack) > 0.5 * tolerance)
 
     def _add_columns(self, new: list[tuple[int, list[int]]]) -> int:
         problem, arcs = self.problem, self.arcs
         starts, index, value, cost = [], [], [], []
+        flat_arcs, flat_cols = [self._flat_arcs], [self._flat_cols]
         for k, path in new:
             sig = (k, tuple(path))
             if sig in self.seen:
@@ -351,8 +409,8 @@ class MasterLP:
                 self.users.setdefault(a, []).append(col)
             for a in path:
                 self.on_arc.setdefault(int(a), []).append(col)
-            self._flat_arcs.append(counted)
-            self._flat_cols.append(np.full(len(counted), len(self.columns), dtype=np.int64))
+            flat_arcs.append(counted)
+            flat_cols.append(np.full(len(counted), len(self.columns), dtype=np.int64))
             rows = self.row_of_arc[counted]
             rows = rows[rows >= 0]
             starts.append(len(index))
@@ -362,6 +420,7 @@ class MasterLP:
             self.columns.append((k, counted))
             self.paths.append(path)
         if cost:
+            self._flat_arcs, self._flat_cols = np.concatenate(flat_arcs), np.concatenate(flat_cols)
             n = len(cost)
             self.h.addCols(
                 n,
@@ -443,17 +502,36 @@ class MasterLP:
             )
             self.h.changeColsCost(n, np.arange(self.n_fixed_cols, self.n_fixed_cols + n, dtype=np.int32), new)
 
+    def basis(self) -> tuple[Any, int, int]:
+        """The current basis with the model's size, for :meth:`start_from` (cheaper than a :meth:`checkpoint`)."""
+        return self.h.getBasis(), self.h.getNumCol(), self.h.getNumRow()
+
+    def start_from(self, mark: tuple[Any, int, int]) -> None:
+        """Make the next solve start from a :meth:`basis`, extended to the columns and rows added since.
+
+        The columns added since are non-basic at zero and the rows added since basic (their slacks), so
+        a basis optimal when taken is optimal again once the blocks of the solves in between are lifted:
+        every outage of N-1 starts from the base optimum, whatever was solved before it (it keeps the columns
+        the other outages added: dropping them was slower, as they serve again).
+        """
+        import highspy
+
+        basis, n_cols, n_rows = mark
+        if self.h.getNumCol() < n_cols or self.h.getNumRow() < n_rows:
+            raise ArgumentError("start_from needs a basis taken since the last restore (the model has shrunk)")
+        extended = highspy.HighsBasis()
+        extended.col_status = list(basis.col_status) + [highspy.HighsBasisStatus.kLower] * (self.h.getNumCol() - n_cols)
+        extended.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * (self.h.getNumRow() - n_rows)
+        extended.valid = True
+        self.h.setBasis(extended)
+        self.h.setOptionValue("simplex_strategy", 1)  # dual feasible: dual simplex
+
     def checkpoint(self) -> tuple[Any, ...]:
         """A mark of the model as it is now (columns, rows, basis, figures), to :meth:`restore` later."""
         return (len(self.columns), len(self.capped_rows), self.h.getLp(), self.h.getBasis(), self.problem)
 
-    def restore(self, mark: tuple[Any, ...]) -> None:
-        """Go back to a :meth:`checkpoint`: drop the columns and rows added since, restore its basis and figures.
-
-        A solve after a restore depends only on the checkpoint and what was set since, not on the solves in
-        between (uncertainty runs use it so that a sample's result is the same in every worker).
-        """
-        n_cols, n_rows, lp, basis, problem = mark
+    def _forget_columns(self, n_cols: int) -> None:
+        """Drop the path columns from the ``n_cols``-th on from the bookkeeping (not from HiGHS)."""
         first = self.n_fixed_cols + n_cols
         if len(self.columns) > n_cols:
             for (k, _), path in zip(self.columns[n_cols:], self.paths[n_cols:], strict=True):
@@ -465,8 +543,18 @@ class MasterLP:
                         table[a] = cols
                     else:
                         del table[a]
-            del self.columns[n_cols:], self.paths[n_cols:], self._flat_arcs[n_cols:], self._flat_cols[n_cols:]
-            self._flat_cache = None
+            del self.columns[n_cols:], self.paths[n_cols:]
+            keep = self._flat_cols < n_cols
+            self._flat_arcs, self._flat_cols = self._flat_arcs[keep], self._flat_cols[keep]
+
+    def restore(self, mark: tuple[Any, ...]) -> None:
+        """Go back to a :meth:`checkpoint`: drop the columns and rows added since, restore its basis and figures.
+
+        A solve after a restore depends only on the checkpoint and what was set since, not on the solves in
+        between (uncertainty runs use it so that a sample's result is the same in every worker).
+        """
+        n_cols, n_rows, lp, basis, problem = mark
+        self._forget_columns(n_cols)
         self.row_of_arc[self.capped_rows[n_rows:]] = -1
         del self.capped_rows[n_rows:]
         # a new HiGHS instance holding the checkpoint's model and basis: no state of the solves in between
@@ -481,12 +569,7 @@ class MasterLP:
         self.h.setBasis(basis)
 
     def _load(self, x: np.ndarray) -> np.ndarray:
-        if self._flat_cache is None or self._flat_cache[0] != len(self.columns):
-            arcs_ = np.concatenate(self._flat_arcs) if self._flat_arcs else np.zeros(0, dtype=np.int64)
-            cols = np.concatenate(self._flat_cols) if self._flat_cols else np.zeros(0, dtype=np.int64)
-            self._flat_cache = (len(self.columns), arcs_, cols)
-        _, arcs_, cols = self._flat_cache
-        return np.bincount(arcs_, weights=x[self.n_fixed_cols :][cols], minlength=self.arcs.n_arcs)
+        return np.bincount(self._flat_arcs, weights=x[self.n_fixed_cols :][self._flat_cols], minlength=self.arcs.n_arcs)
 
     def _capacity(self, x: np.ndarray) -> np.ndarray:
         cap = self.arcs.capacity.copy()
@@ -517,6 +600,10 @@ class MasterLP:
             )
             if len(fixed):
                 h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.zeros(len(fixed)))
+                if self._base_weights is not None:  # the blocked demands' detours at the unblocked prices
+                    rows = np.unique([self.columns[c - self.n_fixed_cols][0] for c in fixed.tolist()])
+                    detours = _price(problem, self._base_weights, blocked=blocked, rows=rows, routers=self._routers)
+                    self._add_columns([(k, p) for k, p in enumerate(detours) if p])
             h.setOptionValue("simplex_strategy", 1)
         log: list[dict[str, float]] = []
         status = "Iteration limit"
@@ -554,7 +641,12 @@ class MasterLP:
             arc_dual[self.capped_rows] = y[n_dem:]
             weights = np.maximum(problem.cost - arc_dual[None, :] * arcs.counts, 0.0)  # duals of <= rows are <= 0
             scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
-            priced = _price(problem, weights, blocked=blocked)
+            rows = self._to_price(y[:n_dem], arc_dual, tolerance * scale)
+            priced = (
+                _price(problem, weights, blocked=blocked, rows=rows, routers=self._routers)
+                if rows is None or len(rows)
+                else []
+            )
             ks = [k for k, p in enumerate(priced) if p]
             new = []
             if ks:  # reduced cost of each priced path, summed over the concatenated paths at once
@@ -570,15 +662,17 @@ class MasterLP:
             log.append(entry)
             if entry["new_columns"] == 0:
                 status = "Optimal"
+                if blocked is None:
+                    self._base_weights = weights
                 break
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
         y = np.asarray(sol.row_dual)
         arc_dual = np.zeros(arcs.n_arcs)
         arc_dual[self.capped_rows] = y[n_dem:]
-        flows = [
-            (k, p, float(v)) for (k, _), p, v in zip(self.columns, self.paths, x[self.n_fixed_cols :], strict=True)
-        ]
+        xp = x[self.n_fixed_cols :]
+        used = range(len(self.columns)) if detail else np.flatnonzero(xp).tolist()  # without detail: flows > 0 only
+        flows = [(self.columns[i][0], self.paths[i], float(xp[i])) for i in used]
         served = problem.demand - x[:n_dem]
         objective = float(h.getInfo().objective_function_value)
         if len(fixed):  # unblock for the next solve

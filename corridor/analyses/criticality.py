@@ -9,8 +9,10 @@ Fast by construction: an asset that carries no flow in the optimum provably chan
 served demand nor cost (the optimum stays feasible without it), and one that carries no flow
 in the maximum flow cannot lower the throughput, so neither is re-solved; the others re-solve
 the same master LP warm (block the asset's path columns, solve, unblock) instead of rebuilding
-it. The shortest paths inside each re-solve already run on all cores (compiled, one thread per
-origin); ``jobs > 1`` adds worker processes on top (spawned, so a script calling it needs the usual
+it, each from the base optimum's basis (not from the last outage's) with the blocked demands'
+detours added first, and pricing only the demands whose duals exceed their cheapest path cost.
+The shortest paths of large re-solves run on all cores (compiled, one thread per origin);
+``jobs > 1`` adds worker processes on top (spawned, so a script calling it needs the usual
 ``if __name__ == "__main__":`` guard).
 """
 
@@ -111,10 +113,12 @@ def _solve_chunk(problem: Problem, masks: list[tuple[str, np.ndarray]]) -> list[
     try:
         master = MasterLP(problem)
         master.solve()
+        base = master.basis()
         out = []
         for eid, arcs_of in masks:
             blocked = np.zeros(problem.arcs.n_arcs, dtype=bool)
             blocked[arcs_of] = True
+            master.start_from(base)  # every outage starts from the base optimum
             sol = master.solve(blocked=blocked, detail=False)
             out.append((eid, sol.objective, sol.served))
         return out
@@ -156,9 +160,11 @@ def n_minus_1(
     if scheduler and todo:
         _on_dask(problem, todo, results, scheduler=scheduler, jobs=asked, progress=progress)
     elif jobs == 1:
+        mark = master.basis()
         for eid, a in todo:
             blocked = np.zeros(arcs.n_arcs, dtype=bool)
             blocked[a] = True
+            master.start_from(mark)  # every outage starts from the base optimum, not from the last outage's
             sol = master.solve(blocked=blocked, detail=False)
             results[eid] = (sol.objective, sol.served)
             done += 1

@@ -1,19 +1,23 @@
 """Shortest-path trees for many origins on a CSR graph.
 
-Dijkstra with a binary heap, one origin per thread (``prange``), stopping as soon as every
-destination asked of that origin is settled; the paths are then read back as CSR positions.
-This is the hot loop of every assignment method (pricing in column generation, AON, N-1):
-SciPy's ``dijkstra`` computes whole trees, single-threaded, and is 3-4x slower here.
+Dijkstra with a binary heap, stopping as soon as every destination asked of an origin is settled;
+the paths are then read back as CSR positions. This is the hot loop of every assignment method
+(pricing in column generation, AON, N-1): SciPy's ``dijkstra`` computes whole trees, single-threaded.
 
 The kernels below are plain Python. Large problems run copies compiled by numba (imported
 then, not before); small ones run them interpreted, since loading the compiled kernels takes
-longer than the search itself (see :data:`INTERPRETED_WORK`). Both runs execute the same code
-with the same float64 arithmetic and the same heap, so they give the same paths, tie for tie.
+longer than the search itself (see :data:`INTERPRETED_WORK`). Of the compiled copies, calls with
+less work than :data:`PARALLEL_WORK` run serially and larger ones one origin per thread (``prange``):
+a thread team costs a start-up and a barrier per call, and on a busy machine a descheduled thread holds
+the whole call up (on the 1k-edge benchmark network a ~1 ms search took 6 ms in the median and 34 ms at
+the 90th percentile). All runs execute the same code with the same float64 arithmetic and the same heap,
+so they give the same paths, tie for tie.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import types
 from collections.abc import Callable
 
@@ -21,7 +25,7 @@ import numpy as np
 
 from corridor._errors import ArgumentError
 
-__all__ = ["INTERPRETED_WORK", "tree_paths"]
+__all__ = ["INTERPRETED_WORK", "PARALLEL_WORK", "tree_paths"]
 
 prange = range  # numba.prange in the compiled copies (see _compiled)
 
@@ -138,23 +142,49 @@ INTERPRETED_WORK = 150_000
 _interpreted_work = 0
 
 
+#: Work of one call (origins × arcs) from which the compiled kernel runs one origin per thread instead of
+#: serially, when a core is idle (see :func:`_idle_core`): below it the thread team's start-up and barrier
+#: cost more than they save. Measured by ``benchmarks/bench_warm.py --only pricing parallel``.
+PARALLEL_WORK = 2_000_000
+
+
+def _idle_core() -> bool:
+    """Whether the machine has a core to spare for a second thread (load average below cores - 1).
+
+    On a busy machine a thread team waits at its barrier for descheduled threads: the system optimum with
+    parallel pricing took 1.2-4× as long as with serial pricing at a load of 6 on 2 cores
+    (``benchmarks/RESULTS-warm.md``). Serial and parallel runs give the same paths, so this choice, which
+    depends on the moment, never changes a result.
+    """
+    try:
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1
+    except (AttributeError, OSError):  # no load average (Windows)
+        return True
+
+
 @functools.cache
-def _compiled() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The kernels compiled by numba (loaded from numba's cache next to this file, compiled on first use)."""
+def _compiled(*, parallel: bool = True) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The kernels compiled by numba (loaded from numba's cache, compiled on first use).
+
+    numba caches next to this file, or, where that directory is not writable (an installed package),
+    in the user's cache directory (``NUMBA_CACHE_DIR`` chooses another). ``parallel=False`` gives the
+    serial copy of :func:`_paths` (the same code, ``prange`` as ``range``).
+    """
     import numba
 
-    scope = {**globals(), "prange": numba.prange}  # the compiled copies call each other's compiled copies
+    # the compiled copies call each other's compiled copies
+    scope = {**globals(), "prange": numba.prange if parallel else range}
 
     def jit(fn: types.FunctionType, **options: bool) -> Callable:
         clone = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
-        clone.__qualname__ = fn.__qualname__
+        clone.__qualname__ = fn.__qualname__ if parallel else f"{fn.__qualname__}_serial"
         scope[fn.__name__] = compiled = numba.njit(cache=True, **options)(clone)
         return compiled
 
     jit(_push, nogil=True)
     jit(_pop, nogil=True)
     jit(_tree, nogil=True)
-    return jit(_paths, parallel=True)
+    return jit(_paths, parallel=True) if parallel else jit(_paths, nogil=True)
 
 
 def tree_paths(
@@ -182,7 +212,7 @@ def tree_paths(
         _interpreted_work += work
         kernel = _paths
     else:
-        kernel = _compiled()
+        kernel = _compiled(parallel=work >= PARALLEL_WORK and _idle_core())
     lengths, offsets, flat = kernel(
         indptr.astype(np.int64),
         indices.astype(np.int64),
