@@ -7,10 +7,10 @@ Everything is measured side by side in one run, so read the ratios more than the
 
 ``pricing``
     One pricing call (shortest paths from ~100 origins to their destinations) by the project's
-    kernel choice (:func:`corridor._sssp.tree_paths`), by the compiled kernel, and by SciPy's
-    ``csgraph.dijkstra`` with a path walk: the crossover that ``corridor._sssp.COMPILED_WORK`` encodes.
+    kernel choice (:func:`corridor.solve.kernels.tree_paths`), by the compiled kernel, and by SciPy's
+    ``csgraph.dijkstra`` with a path walk: the crossover that ``corridor.solve.kernels.COMPILED_WORK`` encodes.
 ``so``
-    System optimum: the project's :class:`~corridor.assignment.MasterLP` against a plain path-based
+    System optimum: the project's :class:`~corridor.analyses.assign.MasterLP` against a plain path-based
     column generation (SciPy Dijkstra for pricing, HiGHS master re-solved warm), objectives compared.
 ``n1``
     N-1 over the loaded arcs of the 1k network, one process: the project's :func:`n_minus_1` against
@@ -18,7 +18,7 @@ Everything is measured side by side in one run, so read the ratios more than the
     objective changes is printed (both are exact re-solves).
 ``parallel``
     The system optimum with all pricing calls serial, then all parallel: the crossover of
-    ``corridor._sssp.PARALLEL_WORK`` in context (pricing calls between HiGHS runs, not back to back).
+    ``corridor.solve.kernels.PARALLEL_WORK`` in context (pricing calls between HiGHS runs, not back to back).
 ``aon``
     All-or-nothing on 100k edges × 1,000 OD (AequilibraE, when installed, beside it).
 
@@ -37,8 +37,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from corridor.assignment import MasterLP, Problem, new_highs, solve_aon
-from corridor.network import COMMODITIES, Arcs
+from corridor.analyses.assign import MasterLP, Problem, new_highs, solve_aon
+from corridor.model.network import COMMODITIES, Arcs
 
 FREIGHT = COMMODITIES.index("freight")
 PENALTY = 1000.0  # per kt unserved
@@ -201,8 +201,8 @@ def scipy_paths(problem: Problem) -> list[np.ndarray | None]:
 
 def bench_pricing(data: Path, repeat: int) -> list[str]:
     """One pricing call per network: the project's choice, the serial and parallel compiled kernels, SciPy."""
-    from corridor import _sssp
-    from corridor.assignment import _Router
+    from corridor.analyses.assign import _Router
+    from corridor.solve import kernels as _sssp
 
     lines = [
         "| network | work (origins × arcs) | project's choice | compiled, serial | compiled, parallel | SciPy + walk |"
@@ -250,7 +250,7 @@ def bench_so(data: Path, repeat: int) -> list[str]:
 
 def bench_parallel(data: Path, repeat: int) -> list[str]:
     """The system optimum with every pricing call serial, then with every one parallel: where threads pay."""
-    from corridor import _sssp
+    from corridor.solve import kernels as _sssp
 
     lines = ["| network | work per pricing call | all serial | all parallel | parallel / serial |"]
     lines.append("|---|---|---|---|---|")
@@ -277,7 +277,7 @@ def bench_parallel(data: Path, repeat: int) -> list[str]:
 
 def bench_n1(data: Path) -> list[str]:
     """N-1 over the loaded arcs of the 1k network, one process: project against the plain column generation."""
-    from corridor.criticality import n_minus_1
+    from corridor.analyses.criticality import n_minus_1
 
     problem = load(data, "1k")
     MasterLP(problem).solve()

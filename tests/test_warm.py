@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridor.assignment import MasterLP, Problem, _price, _Router
-from corridor.criticality import n_minus_1
-from corridor.network import COMMODITIES, Arcs
+from corridor.analyses.assign import MasterLP, Problem, _price, _Router
+from corridor.analyses.criticality import n_minus_1
+from corridor.model.network import COMMODITIES, Arcs
 
 FREIGHT = COMMODITIES.index("freight")
 
