@@ -16,8 +16,9 @@ import tracemalloc
 
 import numpy as np
 
-from corridor.analyses.assign import Problem, solve
+from corridor.analyses.assign import solve
 from corridor.model.network import COMMODITIES, Arcs
+from corridor.model.problem import Problem
 
 
 def synthetic(n_arcs: int, n_od: int, *, seed: int = 1, load: float = 1.0) -> Problem:

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_assignment import synthetic
 
 import corridor
-from corridor.analyses.assign import Expansion, MasterLP
 from corridor.analyses.criticality import n_minus_1
+from corridor.solve.master import Expansion, MasterLP
 
 
 def bench_n_minus_1(problem, jobs: int, sample: int = 5) -> str:

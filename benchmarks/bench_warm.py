@@ -10,7 +10,7 @@ Everything is measured side by side in one run, so read the ratios more than the
     kernel choice (:func:`corridor.solve.kernels.tree_paths`), by the compiled kernel, and by SciPy's
     ``csgraph.dijkstra`` with a path walk: the crossover that ``corridor.solve.kernels.COMPILED_WORK`` encodes.
 ``so``
-    System optimum: the project's :class:`~corridor.analyses.assign.MasterLP` against a plain path-based
+    System optimum: the project's :class:`~corridor.solve.master.MasterLP` against a plain path-based
     column generation (SciPy Dijkstra for pricing, HiGHS master re-solved warm), objectives compared.
 ``n1``
     N-1 over the loaded arcs of the 1k network, one process: the project's :func:`n_minus_1` against
@@ -37,8 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from corridor.analyses.assign import MasterLP, Problem, new_highs, solve_aon
 from corridor.model.network import COMMODITIES, Arcs
+from corridor.model.problem import Problem
+from corridor.solve.master import MasterLP, new_highs, solve_aon
 
 FREIGHT = COMMODITIES.index("freight")
 PENALTY = 1000.0  # per kt unserved
@@ -201,8 +202,8 @@ def scipy_paths(problem: Problem) -> list[np.ndarray | None]:
 
 def bench_pricing(data: Path, repeat: int) -> list[str]:
     """One pricing call per network: the project's choice, the serial and parallel compiled kernels, SciPy."""
-    from corridor.analyses.assign import _Router
     from corridor.solve import kernels as _sssp
+    from corridor.solve.paths import _Router
 
     lines = [
         "| network | work (origins × arcs) | project's choice | compiled, serial | compiled, parallel | SciPy + walk |"

@@ -9,9 +9,10 @@ import scipy.optimize
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corridor.analyses.assign import assign, build_problem, solve
+from corridor.analyses.assign import assign, solve
 from corridor.analyses.bottlenecks import flag_bottlenecks
 from corridor.model.network import COMMODITIES, arcs_from_graph, build_network
+from corridor.model.problem import build_problem
 
 from .netbuild import capacity_digraph, make_geodata, scenario
 

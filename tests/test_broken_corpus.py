@@ -83,7 +83,7 @@ def _scenario(text: str, *, command: str = "analyze", encoding: str = "utf-8") -
     def build(data: Path, tmp: Path) -> list[str]:
         path = data / "scenarios" / "broken.toml"
         path.write_bytes(text.encode(encoding))
-        return [command, "--geodata", str(data), "--scenario", "broken"]
+        return [*command.split(), "--geodata", str(data), "--scenario", "broken"]
 
     return build
 
@@ -323,6 +323,16 @@ CORPUS = [
         "scenario-unknown-commodity",
         _scenario(HEAD + DEMAND.replace("freight", "steel") + "amount = 1.0\n"),
         ("steel",),
+    ),
+    Case(
+        "demand-at-a-node-not-yet-in-service-criticality",
+        _scenario(HEAD + DEMAND.replace("poti-port", "anaklia-port") + "amount = 1.0\n", command="criticality"),
+        ("anaklia-port", "not in service"),
+    ),
+    Case(
+        "demand-at-a-node-not-yet-in-service-plan",
+        _scenario(HEAD + DEMAND.replace("poti-port", "anaklia-port") + "amount = 1.0\n", command="plan --target 2"),
+        ("anaklia-port", "not in service"),
     ),
     Case("scenario-extends-itself", _scenario('extends = "broken"\n' + HEAD), ("extends",)),
     Case("scenario-fifo", _fifo_scenario, ("pipe",)),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridor.analyses.assign import MasterLP, build_problem
 from corridor.analyses.criticality import criticality, n_minus_1
 from corridor.model.network import arcs_from_graph, build_network
+from corridor.model.problem import build_problem
+from corridor.solve.master import MasterLP
 
 from .netbuild import make_geodata, scenario
 
@@ -105,7 +106,7 @@ def test_worker_processes_give_the_same_ranking(tmp_path):
         f"""
 import numpy as np
 from corridor import load_geodata
-from corridor.analyses.assign import build_problem
+from corridor.model.problem import build_problem
 from corridor.analyses.criticality import n_minus_1
 from corridor.model.network import arcs_from_graph, build_network
 from corridor.io.scenario import Demand, Scenario

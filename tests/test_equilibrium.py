@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from scipy.optimize import brentq
 
-from corridor.analyses.assign import BPR_ALPHA, BPR_BETA, assign
+from corridor.analyses.assign import assign
+from corridor.solve.equilibrium import BPR_ALPHA, BPR_BETA
 
 from .netbuild import make_geodata, scenario
 

@@ -16,12 +16,13 @@ import pytest
 
 from corridor import load_geodata
 from corridor._errors import ScenarioError
-from corridor.analyses.assign import MasterLP, build_problem
 from corridor.analyses.uncertainty import collapse, design, list_parameters, uncertainty
 from corridor.cli import main
 from corridor.io.scenario import _parse, load_scenario
 from corridor.model.network import arcs_from_graph, build_network
+from corridor.model.problem import build_problem
 from corridor.results import analyze
+from corridor.solve.master import MasterLP
 
 from .conftest import REPO
 from .netbuild import make_geodata, scenario

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridor.analyses.assign import MasterLP, Problem, _price, _Router
 from corridor.analyses.criticality import n_minus_1
 from corridor.model.network import COMMODITIES, Arcs
+from corridor.model.problem import Problem
+from corridor.solve.master import MasterLP
+from corridor.solve.paths import _price, _Router
 
 FREIGHT = COMMODITIES.index("freight")
 

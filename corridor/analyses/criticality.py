@@ -23,7 +23,6 @@ import math
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -31,11 +30,14 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from corridor.analyses.assign import MasterLP, Problem, _Router, build_problem
+from corridor._progress import progress
 from corridor.analyses.throughput import arc_max_flow
 from corridor.io.geodata import Geodata
 from corridor.io.scenario import Scenario
-from corridor.model.network import COMMODITIES, Arcs, arcs_from_graph, build_network
+from corridor.model.network import COMMODITIES, Arcs
+from corridor.model.problem import Problem, prepare
+from corridor.solve.master import MasterLP
+from corridor.solve.paths import _Router
 
 __all__ = ["criticality", "n_minus_1"]
 
@@ -51,17 +53,22 @@ def _candidates(arcs: Arcs) -> dict[str, np.ndarray]:
     return {k: np.array(v) for k, v in sorted(out.items())}
 
 
-def _progress(done: int, total: int) -> None:
-    stream = getattr(sys.stderr, "raw", sys.stderr)  # our own carriage returns pass the CLI's filter
-    if stream.isatty():
-        width = 30
-        filled = width * done // max(total, 1)
-        print(
-            f"\rN-1 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-            end="" if done < total else "\n",
-            file=stream,
-            flush=True,
-        )
+@contextlib.contextmanager
+def _bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """``report(done, total)`` for :func:`n_minus_1`, drawn as the package's progress bar (None when disabled)."""
+    if not enabled:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        state: dict[str, object] = {"done": 0}
+
+        def report(done: int, total: int) -> None:
+            if "advance" not in state:
+                state["advance"] = stack.enter_context(progress(total, unit="asset", desc="N-1"))
+            state["advance"](done - int(state["done"]))  # type: ignore[operator]
+            state["done"] = done
+
+        yield report
 
 
 @contextlib.contextmanager
@@ -289,24 +296,24 @@ def criticality(
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
     jobs = _validate.integer(jobs, "jobs", minimum=1)
-    graph = build_network(geodata, scenario)
-    arcs = arcs_from_graph(graph)
-    problem, rows = build_problem(arcs, graph, scenario)
+    ready = prepare(geodata, scenario)
+    arcs, problem, rows = ready.arcs, ready.problem, ready.rows
     freight = problem.commodity == FREIGHT
     sources = np.unique(problem.origin[freight]) if freight.any() else None
     sinks = np.unique(problem.destination[freight]) if freight.any() else None
     master = MasterLP(problem)
     base = master.solve()
-    table = n_minus_1(
-        problem,
-        master=master,
-        sources=sources,
-        sinks=sinks,
-        jobs=jobs,
-        progress=_progress if progress else None,
-        skip_unloaded=skip_unloaded,
-        scheduler=scheduler,
-    )
+    with _bar(progress) as report:
+        table = n_minus_1(
+            problem,
+            master=master,
+            sources=sources,
+            sinks=sinks,
+            jobs=jobs,
+            progress=report,
+            skip_unloaded=skip_unloaded,
+            scheduler=scheduler,
+        )
     cands = _candidates(arcs)
     out = []
     for eid, row in table.iterrows():

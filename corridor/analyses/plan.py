@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from corridor._errors import ScenarioError, SolverError
-from corridor.analyses.assign import Expansion, MasterLP, Problem, build_problem
 from corridor.io import schema
 from corridor.io.geodata import Geodata
 from corridor.io.scenario import Scenario
-from corridor.model.network import COMMODITIES, arcs_from_graph, build_network
+from corridor.model.network import COMMODITIES
+from corridor.model.problem import Problem, prepare
+from corridor.solve.master import Expansion, MasterLP
 
 __all__ = ["Plan", "plan_expansion", "scale_demand"]
 
@@ -139,9 +140,8 @@ def plan_expansion(geodata: Geodata, scenario: Scenario, *, target: float, commo
         )
     target = _validate.number(target, "target", low=0.0, high=MAX_TARGET, low_open=True)
     sc = scale_demand(scenario, commodity=commodity, target=target)
-    graph = build_network(geodata, sc)
-    arcs = arcs_from_graph(graph)
-    problem, _ = build_problem(arcs, graph, sc)
+    ready = prepare(geodata, sc)
+    arcs, problem = ready.arcs, ready.problem
     c = COMMODITIES.index(commodity)
     penalty = np.where(problem.commodity == c, TARGET_PENALTY, problem.penalty * ROUTING_WEIGHT)
     lp = Problem(

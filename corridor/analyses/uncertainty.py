@@ -13,8 +13,8 @@ Each parameter follows a triangular distribution (low, central, high) by default
 hypercube, scrambled Sobol) or numpy's generator, so sample ``i`` is the same whatever runs it.
 
 Samples run in fixed batches of :data:`BATCH` consecutive samples. A worker builds the warm master LP once
-(:class:`corridor.analyses.assign.MasterLP`), and for each batch goes back to its checkpoint after the central
-solve (:meth:`~corridor.analyses.assign.MasterLP.restore`), then re-solves it per sample by changing bounds,
+(:class:`corridor.solve.master.MasterLP`), and for each batch goes back to its checkpoint after the central
+solve (:meth:`~corridor.solve.master.MasterLP.restore`), then re-solves it per sample by changing bounds,
 right-hand sides and costs only. A sample's result therefore depends only on the seed, its index and the
 batch size: one worker, several local processes or a Dask cluster give the same JSON.
 
@@ -43,11 +43,13 @@ import numpy as np
 import pandas as pd
 
 from corridor._errors import ArgumentError
-from corridor.analyses.assign import MasterLP, Problem, build_problem
 from corridor.analyses.bottlenecks import PRICE_UNITS, RELIEF_SHARE, UNCERTAINTY_FIELDS
 from corridor.io.geodata import RANGED_FIELDS, Geodata
 from corridor.io.scenario import Scenario
-from corridor.model.network import COMMODITIES, arcs_from_graph, build_network, check_demand_nodes
+from corridor.model.network import COMMODITIES
+from corridor.model.problem import Problem
+from corridor.model.problem import prepare as prepare_problem
+from corridor.solve.master import MasterLP
 
 __all__ = [
     "BATCH",
@@ -249,10 +251,8 @@ def prepare(
     Returns the :class:`Context` and the asset table (``id``, ``name``, ``layer``, ``capacity_unit``,
     ``shadow_price_unit``) in the order of the result arrays.
     """
-    graph = build_network(geodata, scenario)
-    check_demand_nodes(graph, geodata, scenario)
-    arcs = arcs_from_graph(graph)
-    problem, rows = build_problem(arcs, graph, scenario)
+    ready = prepare_problem(geodata, scenario)
+    arcs, problem, rows = ready.arcs, ready.problem, ready.rows
     element = np.array(arcs.element, dtype=object)
     is_node = arcs.direction == 0
     col = {(p.id, p.field): j for j, p in enumerate(parameters.itertuples(index=False))}
