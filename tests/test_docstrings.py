@@ -28,7 +28,10 @@ RESERVED = {
     "analyses/assign.py",
     "analyses/criticality.py",
     "analyses/uncertainty.py",
+    "model/problem.py",
+    "solve/equilibrium.py",
     "solve/kernels.py",
+    "solve/master.py",
 }
 
 
