@@ -249,10 +249,18 @@ def test_topology_warnings_on_the_bundled_network():
     assert "constanta-port: port reachable only by sea" in text  # the Romanian rail network is not modelled
     assert "anaklia-port" not in text  # it has its land link now
     assert "bakhty: rail line rail-bakhty-ayagoz dead-ends at the border" in text
-    assert "uz-power-node" not in text  # corridor-2035 carries electricity over the power network
+    assert "uz-power-node: no demand can reach" not in text  # corridor-2035 carries electricity over it
     no_power = [d for d in demand if d[2] != "electricity"]
     assert "uz-power-node: no demand can reach" in "\n".join(topology_warnings(geodata, no_power))
     assert not any(w.startswith(("aktau-port", "poti-port", "alat-port")) for w in warnings)
+    assert "kashgar: junction where only rail-cku-kashgar-torugart ends" in text  # no Chinese line reaches it
+    assert not any(w.startswith("kazybek-bek") for w in warnings)
+    # the Almaty bypass as it was drawn before Almaty-Shu was split at Kazybek Bek: a line that joins nothing
+    joined = geodata.edges.drop(index=["rail-almaty-kazybek-bek", "rail-kazybek-bek-shu"])
+    cut = replace(geodata, edges=joined)
+    assert any(
+        w.startswith("kazybek-bek: junction where only rail-almaty-bypass ends") for w in topology_warnings(cut, demand)
+    )
     # without its road, Anaklia is a port reachable only by sea again
     cut = replace(geodata, edges=geodata.edges.drop(index="road-anaklia-poti"))
     assert any(w.startswith("anaklia-port: port reachable only by sea") for w in topology_warnings(cut, demand))

@@ -950,6 +950,7 @@ def topology_warnings(geodata: Geodata, demand: Iterable[tuple[str, str, str]] =
 
     - a port that only sea edges reach (no rail, road or pipeline behind it, also through transfers);
     - a border crossing that a single rail line runs into with nothing beyond it (a dead end at a border);
+    - a junction where a single line ends and no demand starts or ends (e.g. a new line whose far end joins nothing);
     - a node that no demand can reach: for every commodity its edges carry, it lies in no connected part of
       that commodity's network that holds an origin or destination of ``demand``. Statuses and years are
       ignored: the whole network.
@@ -997,6 +998,12 @@ def topology_warnings(geodata: Geodata, demand: Iterable[tuple[str, str, str]] =
         touching = edges[(edges["from_id"] == nid) | (edges["to_id"] == nid)]
         if len(touching) == 1 and touching["mode"].iloc[0] == "rail":
             out.append(f"{nid}: rail line {touching.index[0]} dead-ends at the border (no crossing beyond it)")
+    demand = list(demand)
+    named = {n for o, d, _ in demand for n in (o, d)}
+    for nid in nodes.index[nodes["kind"] == "junction"]:
+        touching = edges[(edges["from_id"] == nid) | (edges["to_id"] == nid)]
+        if len(touching) == 1 and nid not in named:
+            out.append(f"{nid}: junction where only {touching.index[0]} ends (a line that stops short of the network?)")
     ends: dict[str, set[str]] = {}
     for o, d, c in demand:
         ends.setdefault(c, set()).update((o, d))
