@@ -31,7 +31,6 @@ RESERVED = {
     "model/problem.py",
     "solve/equilibrium.py",
     "solve/kernels.py",
-    "solve/master.py",
 }
 
 
