@@ -29,8 +29,6 @@ RESERVED = {
     "analyses/criticality.py",
     "analyses/uncertainty.py",
     "model/problem.py",
-    "solve/equilibrium.py",
-    "solve/kernels.py",
 }
 
 
