@@ -89,7 +89,26 @@ class Assignment:
         return self.arcs.background_load + flows
 
     def totals(self) -> pd.DataFrame:
-        """The corridor's demand, served and unserved per commodity, and the background traffic served."""
+        """The corridor's demand, served and unserved per commodity, and the background traffic served.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by commodity (in the order of ``COMMODITIES``; only those with demand): ``demand``,
+            ``served`` and ``unserved``, each in the commodity's unit, and ``background`` when the scenario
+            has background flows.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> g = corridor.load_geodata()
+        >>> result = assign(g, corridor.load_scenario("baseline-2024", g))
+        >>> totals = result.totals()
+        >>> list(totals.index), list(totals.columns)
+        (['freight', 'oil', 'gas'], ['demand', 'served', 'unserved', 'background'])
+        >>> totals.loc["oil"].round(2).tolist()  # Mt/yr; 4.1 of other traffic (Turkmen oil) shares the BTC
+        [24.4, 24.4, 0.0, 4.1]
+        """
         t = self.od.groupby("commodity")[["demand", "served", "unserved"]].sum()
         if self.background_od is not None and len(self.background_od):
             t = t.join(self.background_od.groupby("commodity")["served"].sum().rename("background"), how="outer")
@@ -224,7 +243,46 @@ def _od_table(problem: Problem, rows: pd.DataFrame, sol: Solution, arcs: Arcs) -
 def solve(
     problem: Problem, *, method: str = "system-optimal", value_of_time: dict[str, float] | None = None
 ) -> Solution:
-    """Solve a :class:`Problem` with ``method`` (one of :data:`METHODS`)."""
+    """Solve a :class:`Problem` with ``method`` (one of :data:`METHODS`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The solver-ready problem (:func:`corridor.model.problem.prepare`).
+    method : str
+        ``"aon"`` (:func:`~corridor.solve.master.solve_aon`), ``"system-optimal"``
+        (:func:`~corridor.solve.master.solve_system_optimal`) or ``"equilibrium"``
+        (:func:`~corridor.solve.equilibrium.solve_equilibrium`).
+    value_of_time : dict[str, float], optional
+        USD per unit per hour by commodity, for ``"equilibrium"`` only (None or empty: 0.5 for freight
+        and 0.05 for oil).
+
+    Returns
+    -------
+    Solution
+        The solver's raw output: flows per commodity and arc, duals, served amounts, path columns.
+
+    Raises
+    ------
+    ScenarioError
+        ``method`` is not one of :data:`METHODS`.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> from corridor.model.problem import prepare
+    >>> g = corridor.load_geodata()
+    >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+    >>> solutions = {m: solve(problem, method=m) for m in METHODS}
+    >>> {m: sol.status for m, sol in solutions.items()}
+    {'aon': 'Optimal', 'system-optimal': 'Optimal', 'equilibrium': 'Optimal'}
+    >>> [bool(abs(sol.served.sum() - problem.demand.sum()) < 1e-6) for sol in solutions.values()]  # all served
+    [True, True, True]
+    >>> solve(problem, method="fastest")
+    Traceback (most recent call last):
+    ...
+    corridor._errors.ScenarioError: ...unknown assignment method 'fastest' (fix: use one of aon, ...)
+    """
     if method == "aon":
         return solve_aon(problem)
     if method == "system-optimal":
@@ -251,6 +309,29 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     Assignment
         Flows per arc and commodity (the corridor's and the background's apart), shadow prices, the
         origin-destination table and the reported-schedule check, stamped with what produced them.
+
+    Raises
+    ------
+    ScenarioError
+        ``method`` is not one of :data:`METHODS`, or a demand names a node not in service in the scenario's year.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> result = assign(g, corridor.load_scenario("baseline-2024", g))
+    >>> result.method, result.solver_status, result.arc_flow.shape == (len(COMMODITIES), result.arcs.n_arcs)
+    ('system-optimal', 'Optimal', True)
+    >>> list(result.od.columns[:8])
+    ['origin', 'destination', 'commodity', 'demand', 'alternative', 'penalty', 'served', 'unserved']
+    >>> row = result.od.iloc[1]
+    >>> row["origin"], row["destination"], row["commodity"], round(float(row["served"]), 2)  # Mt/yr
+    ('alashankou', 'alat-port', 'freight', 0.15)
+    >>> row["route"][:3]  # the route, node by node
+    ['alashankou', 'dostyk', 'aktogay']
+    >>> aon = assign(g, corridor.load_scenario("baseline-2024", g), method="aon")
+    >>> bool((aon.shadow_price == 0).all())  # capacities ignored: no shadow prices
+    True
     """
     from corridor.io import _validate
 

@@ -153,6 +153,50 @@ def n_minus_1(
     demand row, summed in each row's own unit: a vector per asset), ``throughput_change`` (freight
     from ``sources`` to ``sinks``; NaN when not asked), ``resolved`` (False where the change is
     provably zero and nothing was re-solved).
+
+    Parameters
+    ----------
+    problem : Problem
+        The solver-ready problem (:func:`corridor.model.problem.prepare`).
+    sources, sinks : numpy.ndarray, optional
+        Node indices between which to measure the freight throughput (both, or no throughput).
+    jobs : int
+        Worker processes (used from 50 re-solves per process on; at most one per core).
+    progress : callable, optional
+        Called as ``progress(done, total)`` as the re-solves finish.
+    skip_unloaded : bool
+        Do not re-solve the assets that carry no flow (their change is zero).
+    master : MasterLP, optional
+        A master LP of ``problem`` to re-solve warm (made here when None; solved again here).
+    scheduler : str, optional
+        A Dask scheduler address, or ``"local"``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by asset id, in id order, with the columns above.
+
+    Examples
+    --------
+    On three nodes, 12 units from ``a`` to ``c``: 10 by ``a -> b -> c`` (tariff 2), 2 direct (tariff 3),
+    100 per unit left unserved:
+
+    >>> from corridor.model.problem import Problem
+    >>> allows = np.zeros((len(COMMODITIES), 3), dtype=bool)
+    >>> allows[FREIGHT] = True
+    >>> arcs = Arcs(  # a -> b, b -> c (capacity 10, tariff 1 each) and a -> c (capacity 5, tariff 3)
+    ...     nodes=["a", "b", "c"], node_index={"a": 0, "b": 1, "c": 2}, tail=np.array([0, 1, 0]),
+    ...     head=np.array([1, 2, 2]), keys=["ab", "bc", "ac"], element=["ab", "bc", "ac"],
+    ...     direction=np.ones(3, dtype=np.int8), capacity=np.array([10.0, 10.0, 5.0]), time_h=np.zeros(3),
+    ...     tariff=np.array([1.0, 1.0, 3.0]), length_km=np.zeros(3), dwell=np.zeros(3, dtype=bool),
+    ...     allows=allows, counts=allows)
+    >>> problem = Problem(arcs, origin=np.array([0]), destination=np.array([2]), commodity=np.array([FREIGHT]),
+    ...                   demand=np.array([12.0]), cost=arcs.cost({}), penalty=np.array([100.0]))
+    >>> table = n_minus_1(problem, sources=np.array([0]), sinks=np.array([2]))
+    >>> table["objective_change"].to_dict()  # a -> b out: 5 direct (15), 7 unserved (700), against 26
+    {'ab': 689.0, 'ac': 194.0, 'bc': 689.0}
+    >>> table.loc["ac", "served_change"].tolist(), table["throughput_change"].to_dict()
+    ([-2.0], {'ab': -10.0, 'ac': -5.0, 'bc': -10.0})
     """
     arcs = problem.arcs
     master = master if master is not None else MasterLP(problem)
@@ -289,7 +333,21 @@ def criticality(
         most: ``alt_od``, ``alt_route`` (cheapest route without the asset, capacities ignored;
         empty if none), ``base_time_days``, ``alt_time_days``, ``diff_time_days``, ``base_cost``,
         ``alt_cost``, ``diff_cost`` (USD per unit), ``detour`` (an alternative exists), ``diverted_to`` (the
-        route outside the network that demand diverts to, if the scenario gives one).
+        route outside the network that demand diverts to, if the scenario gives one). ``resolved`` is
+        False where the asset carried nothing and was not re-solved (its changes are zero).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> table = criticality(g, corridor.load_scenario("baseline-2024", g))
+    >>> list(table.columns[:6])
+    ['rank', 'id', 'name', 'layer', 'type', 'flow']
+    >>> top = table.iloc[0]
+    >>> top["id"], top["layer"], round(float(top["served_loss"]), 1)  # all the corridor's oil passes it (Mt/yr)
+    ('sangachal-terminal', 'node', 24.4)
+    >>> bool(table["cost_change_musd"].is_monotonic_decreasing)  # worst first
+    True
     """
     from corridor.io import _validate
 

@@ -44,6 +44,38 @@ def build_problem(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> tup
     Corridor demand that is not carried goes to its alternative (``alternative``; unserved costs the
     alternative's generalised cost), or, without one, costs the ``unserved_penalty``. Background flows
     cost the penalty too, which lies above every alternative: they keep the capacity they use today.
+
+    Parameters
+    ----------
+    arcs : Arcs
+        The network's arcs (:func:`~corridor.model.network.arcs_from_graph` of ``graph``).
+    graph : networkx.MultiDiGraph
+        The network (:func:`~corridor.model.network.build_network`): it tells which nodes are split.
+    scenario : Scenario
+        The demand, the background flows, the alternatives and the prices (``value_of_time``,
+        ``unserved_penalty``).
+
+    Returns
+    -------
+    problem : Problem
+        The arrays for the solvers, one demand row per (background, origin, destination, commodity).
+    rows : DataFrame
+        The same rows by name: ``background``, ``origin``, ``destination``, ``commodity``, ``demand``,
+        ``alternative`` (its route, or empty) and ``penalty`` (USD per unit left unserved).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> sc = corridor.load_scenario("baseline-2024", g)
+    >>> graph = build_network(g, sc)
+    >>> problem, rows = build_problem(arcs_from_graph(graph), graph, sc)
+    >>> list(rows.columns)
+    ['background', 'origin', 'destination', 'commodity', 'demand', 'alternative', 'penalty']
+    >>> rows.loc[rows["background"], ["origin", "commodity", "demand", "penalty"]].values.tolist()
+    [['turkmenbashi-oil-terminal', 'oil', 4.1, 500.0]]
+    >>> bool((problem.penalty == rows["penalty"]).all()), problem.cost.shape == (len(COMMODITIES), problem.arcs.n_arcs)
+    (True, True)
     """
     columns = ["background", "origin", "destination", "commodity", "amount"]
     entries = [(False, d.origin, d.destination, d.commodity, d.amount) for d in scenario.demand]

@@ -46,7 +46,42 @@ def _loads(problem: Problem, columns: list[tuple[int, list[int], float]]) -> np.
 
 
 def solve_aon(problem: Problem) -> Solution:
-    """All-or-nothing: every demand on its cheapest path; unreachable demand is unserved."""
+    """All-or-nothing: every demand on its cheapest path; unreachable demand is unserved.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem to assign (capacities are ignored).
+
+    Returns
+    -------
+    Solution
+        One path column per reachable demand row, carrying all of it; zero capacity duals and NaN
+        demand duals (there is no LP).
+
+    Examples
+    --------
+    On three nodes, 12 units from ``a`` to ``c`` all take the cheapest route ``a -> b -> c`` even
+    though its arcs hold only 10:
+
+    >>> import numpy as np
+    >>> from corridor.model.network import COMMODITIES, Arcs
+    >>> from corridor.model.problem import Problem
+    >>> F = COMMODITIES.index("freight")
+    >>> allows = np.zeros((len(COMMODITIES), 3), dtype=bool)
+    >>> allows[F] = True
+    >>> arcs = Arcs(  # a -> b -> c (capacity 10, tariff 1 each) or a -> c directly (capacity 5, tariff 3)
+    ...     nodes=["a", "b", "c"], node_index={"a": 0, "b": 1, "c": 2}, tail=np.array([0, 1, 0]),
+    ...     head=np.array([1, 2, 2]), keys=["ab", "bc", "ac"], element=["ab", "bc", "ac"],
+    ...     direction=np.ones(3, dtype=np.int8), capacity=np.array([10.0, 10.0, 5.0]), time_h=np.zeros(3),
+    ...     tariff=np.array([1.0, 1.0, 3.0]), length_km=np.zeros(3), dwell=np.zeros(3, dtype=bool),
+    ...     allows=allows, counts=allows)
+    >>> problem = Problem(arcs, origin=np.array([0]), destination=np.array([2]), commodity=np.array([F]),
+    ...                   demand=np.array([12.0]), cost=arcs.cost({}), penalty=np.array([100.0]))
+    >>> sol = solve_aon(problem)
+    >>> sol.arc_flow[F].tolist(), sol.objective
+    ([12.0, 12.0, 0.0], 24.0)
+    """
     paths = _price(problem, problem.cost)
     columns = [(k, p, float(problem.demand[k])) for k, p in enumerate(paths) if p is not None]
     served = np.array([problem.demand[k] if p is not None else 0.0 for k, p in enumerate(paths)])
@@ -58,7 +93,19 @@ def solve_aon(problem: Problem) -> Solution:
 
 
 def new_highs() -> Any:
-    """A silent HiGHS instance (HiGHS prints a banner on stdout when the first one is made)."""
+    """A silent HiGHS instance (HiGHS prints a banner on stdout when the first one is made).
+
+    Returns
+    -------
+    highspy.Highs
+        A new instance with ``output_flag`` off.
+
+    Examples
+    --------
+    >>> h = new_highs()
+    >>> h.getOptionValue("output_flag")[1], h.getNumCol()
+    (False, 0)
+    """
     import highspy
 
     sys.stdout.flush()
@@ -219,6 +266,29 @@ class MasterLP:
 
         The capacity rows already in the model get their new right-hand side; rows added later read it.
         Which arcs are capacitated (finite) may not change.
+
+        Parameters
+        ----------
+        capacity : numpy.ndarray
+            One capacity per arc, finite exactly where ``problem.arcs.capacity`` is.
+
+        Raises
+        ------
+        ArgumentError
+            The shape is wrong, or an arc would become capacitated or uncapacitated.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> master.set_capacity(problem.arcs.capacity / 2)  # every asset at half its capacity
+        >>> halved = master.solve()
+        >>> bool(halved.objective > base.objective), bool(halved.served.sum() < base.served.sum())
+        (True, True)
         """
         capacity = np.asarray(capacity, dtype=float)
         if capacity.shape != (self.arcs.n_arcs,) or (np.isfinite(capacity) != self.finite).any():
@@ -232,7 +302,30 @@ class MasterLP:
         self.h.setOptionValue("simplex_strategy", 1)  # new right-hand sides keep the basis dual feasible
 
     def set_demand(self, demand: np.ndarray) -> None:
-        """Give every demand row a new amount for the next solves (the fixed right-hand side of its row)."""
+        """Give every demand row a new amount for the next solves (the fixed right-hand side of its row).
+
+        Parameters
+        ----------
+        demand : numpy.ndarray
+            One finite, non-negative amount per demand row (in the order of ``problem.demand``).
+
+        Raises
+        ------
+        ArgumentError
+            The shape is wrong, or an amount is negative or not finite.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> master.set_demand(problem.demand * 0)  # no demand at all: nothing to carry, nothing to pay
+        >>> sol = master.solve()
+        >>> float(sol.objective), float(sol.served.sum())
+        (0.0, 0.0)
+        """
         demand = np.asarray(demand, dtype=float)
         if demand.shape != (self.n_dem,) or not (np.isfinite(demand) & (demand >= 0)).all():
             raise ArgumentError("set_demand needs one finite, non-negative amount per demand row")
@@ -241,7 +334,31 @@ class MasterLP:
         self.h.setOptionValue("simplex_strategy", 1)
 
     def set_cost(self, cost: np.ndarray) -> None:
-        """Give the arcs new generalised costs ``cost[c, a]`` for the next solves (the path columns' costs)."""
+        """Give the arcs new generalised costs ``cost[c, a]`` for the next solves (the path columns' costs).
+
+        Parameters
+        ----------
+        cost : numpy.ndarray
+            Finite costs, the shape of ``problem.cost``: ``(len(COMMODITIES), n_arcs)``.
+
+        Raises
+        ------
+        ArgumentError
+            The shape is wrong, or a cost is not finite.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> master.set_cost(problem.cost * 2)  # every tariff and time doubled
+        >>> dearer = master.solve()
+        >>> bool(dearer.objective > base.objective)
+        True
+        """
         cost = np.asarray(cost, dtype=float)
         if cost.shape != self.problem.cost.shape or not np.isfinite(cost).all():
             raise ArgumentError("set_cost needs a finite cost per commodity and arc")
@@ -258,7 +375,25 @@ class MasterLP:
             self.h.changeColsCost(n, np.arange(self.n_fixed_cols, self.n_fixed_cols + n, dtype=np.int32), new)
 
     def basis(self) -> tuple[Any, int, int]:
-        """The current basis with the model's size, for :meth:`start_from` (cheaper than a :meth:`checkpoint`)."""
+        """The current basis with the model's size, for :meth:`start_from` (cheaper than a :meth:`checkpoint`).
+
+        Returns
+        -------
+        tuple
+            The HiGHS basis, the number of columns and the number of rows: a mark for :meth:`start_from`.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> basis, n_cols, n_rows = master.basis()
+        >>> n_rows >= len(problem.demand), n_cols >= len(problem.demand)  # a row and a slack per demand row
+        (True, True)
+        """
         return self.h.getBasis(), self.h.getNumCol(), self.h.getNumRow()
 
     def start_from(self, mark: tuple[Any, int, int]) -> None:
@@ -268,6 +403,35 @@ class MasterLP:
         a basis optimal when taken is optimal again once the blocks of the solves in between are lifted:
         every outage of N-1 starts from the base optimum, whatever was solved before it (it keeps the columns
         the other outages added: dropping them was slower, as they serve again).
+
+        Parameters
+        ----------
+        mark : tuple
+            A :meth:`basis` taken since the last :meth:`restore`.
+
+        Raises
+        ------
+        ArgumentError
+            The model has fewer columns or rows than when ``mark`` was taken (a :meth:`restore` in between).
+
+        Examples
+        --------
+        N-1 in short: each outage starts from the base optimum's basis.
+
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> mark = master.basis()
+        >>> changes = []
+        >>> for element in ["pipe-btc-aze", "pipe-scp-geo"]:
+        ...     blocked = np.array([e == element for e in problem.arcs.element])
+        ...     master.start_from(mark)
+        ...     changes.append(master.solve(blocked=blocked, detail=False).objective - base.objective)
+        >>> [bool(c > 0) for c in changes]  # either pipeline out costs more
+        [True, True]
         """
         import highspy
 
@@ -282,7 +446,31 @@ class MasterLP:
         self.h.setOptionValue("simplex_strategy", 1)  # dual feasible: dual simplex
 
     def checkpoint(self) -> tuple[Any, ...]:
-        """A mark of the model as it is now (columns, rows, basis, figures), to :meth:`restore` later."""
+        """A mark of the model as it is now (columns, rows, basis, figures), to :meth:`restore` later.
+
+        Returns
+        -------
+        tuple
+            The number of path columns and capacity rows, the HiGHS model and basis, and the problem
+            (capacities, demand and costs): what :meth:`restore` needs.
+
+        Examples
+        --------
+        See :meth:`restore`. Restoring a checkpoint taken after a solve gives that solve again:
+
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> mark = master.checkpoint()
+        >>> master.set_demand(problem.demand * 3)
+        >>> _ = master.solve()
+        >>> master.restore(mark)
+        >>> bool(abs(master.solve().objective - base.objective) < 1e-6 * abs(base.objective))
+        True
+        """
         return (len(self.columns), len(self.capped_rows), self.h.getLp(), self.h.getBasis(), self.problem)
 
     def _forget_columns(self, n_cols: int) -> None:
@@ -307,6 +495,44 @@ class MasterLP:
 
         A solve after a restore depends only on the checkpoint and what was set since, not on the solves in
         between (uncertainty runs use it so that a sample's result is the same in every worker).
+
+        Parameters
+        ----------
+        mark : tuple
+            A :meth:`checkpoint` of this master.
+
+        Examples
+        --------
+        The warm re-solve of a Monte Carlo sample on three nodes: 12 units from ``a`` to ``c``, 10 by
+        ``a -> b -> c`` (tariff 2), 2 on the dearer direct arc (tariff 3):
+
+        >>> import numpy as np
+        >>> from corridor.model.network import COMMODITIES, Arcs
+        >>> from corridor.model.problem import Problem
+        >>> F = COMMODITIES.index("freight")
+        >>> allows = np.zeros((len(COMMODITIES), 3), dtype=bool)
+        >>> allows[F] = True
+        >>> arcs = Arcs(  # a -> b -> c (capacity 10, tariff 1 each) or a -> c directly (capacity 5, tariff 3)
+        ...     nodes=["a", "b", "c"], node_index={"a": 0, "b": 1, "c": 2}, tail=np.array([0, 1, 0]),
+        ...     head=np.array([1, 2, 2]), keys=["ab", "bc", "ac"], element=["ab", "bc", "ac"],
+        ...     direction=np.ones(3, dtype=np.int8), capacity=np.array([10.0, 10.0, 5.0]), time_h=np.zeros(3),
+        ...     tariff=np.array([1.0, 1.0, 3.0]), length_km=np.zeros(3), dwell=np.zeros(3, dtype=bool),
+        ...     allows=allows, counts=allows)
+        >>> problem = Problem(arcs, origin=np.array([0]), destination=np.array([2]), commodity=np.array([F]),
+        ...                   demand=np.array([12.0]), cost=arcs.cost({}), penalty=np.array([100.0]))
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> base.objective, base.arc_flow[F].tolist()
+        (26.0, [10.0, 10.0, 2.0])
+        >>> mark = master.checkpoint()
+        >>> master.set_capacity(np.array([10.0, 4.0, 5.0]))  # b -> c down to 4
+        >>> low = master.solve()  # 4 + 5 carried, 3 unserved at 100 each
+        >>> low.objective, low.served.tolist(), low.arc_flow[F].tolist()
+        (323.0, [9.0], [4.0, 4.0, 5.0])
+        >>> master.restore(mark)  # back to the checkpoint: capacities, columns, rows and basis
+        >>> again = master.solve()
+        >>> again.objective, again.arc_flow[F].tolist()
+        (26.0, [10.0, 10.0, 2.0])
         """
         n_cols, n_rows, lp, basis, problem = mark
         self._forget_columns(n_cols)
@@ -346,6 +572,54 @@ class MasterLP:
 
         With ``detail=False`` only the objective, the served amounts and the duals are filled in (the
         arc flows and the cheapest paths are left empty): what N-1 needs, at less cost.
+
+        Parameters
+        ----------
+        blocked : numpy.ndarray, optional
+            Boolean mask over the arcs: these carry nothing in this solve (they are free again after it).
+        tolerance : float
+            Reduced cost, relative to the largest demand dual, below which pricing adds a column.
+        max_iterations : int
+            Rounds of row and column generation before giving up (status ``"Iteration limit"``).
+        detail : bool
+            Fill in the arc flows, every column and the cheapest paths (False: only what N-1 needs).
+
+        Returns
+        -------
+        Solution
+            Status, objective (transport cost plus the penalty of unserved demand), flows, capacity duals
+            (<= 0: the shadow prices negated), served amounts, demand duals, the columns and the iteration log.
+
+        Raises
+        ------
+        SolverError
+            HiGHS ended other than optimal (numbers out of range).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from corridor.model.network import COMMODITIES, Arcs
+        >>> from corridor.model.problem import Problem
+        >>> F = COMMODITIES.index("freight")
+        >>> allows = np.zeros((len(COMMODITIES), 3), dtype=bool)
+        >>> allows[F] = True
+        >>> arcs = Arcs(  # a -> b -> c (capacity 10, tariff 1 each) or a -> c directly (capacity 5, tariff 3)
+        ...     nodes=["a", "b", "c"], node_index={"a": 0, "b": 1, "c": 2}, tail=np.array([0, 1, 0]),
+        ...     head=np.array([1, 2, 2]), keys=["ab", "bc", "ac"], element=["ab", "bc", "ac"],
+        ...     direction=np.ones(3, dtype=np.int8), capacity=np.array([10.0, 10.0, 5.0]), time_h=np.zeros(3),
+        ...     tariff=np.array([1.0, 1.0, 3.0]), length_km=np.zeros(3), dwell=np.zeros(3, dtype=bool),
+        ...     allows=allows, counts=allows)
+        >>> problem = Problem(arcs, origin=np.array([0]), destination=np.array([2]), commodity=np.array([F]),
+        ...                   demand=np.array([12.0]), cost=arcs.cost({}), penalty=np.array([100.0]))
+        >>> master = MasterLP(problem)
+        >>> sol = master.solve()
+        >>> sol.status, sol.objective, sol.served.tolist()
+        ('Optimal', 26.0, [12.0])
+        >>> float(-sol.dual.sum()), sol.demand_dual.tolist()  # 1 saved per unit of a -> b -> c; 3 per unit more
+        (1.0, [3.0])
+        >>> out = master.solve(blocked=np.array([False, True, False]))  # b -> c out: 5 direct, 7 unserved
+        >>> out.objective, out.served.tolist(), out.arc_flow[F].tolist()
+        (715.0, [5.0], [0.0, 0.0, 5.0])
         """
         h, problem, arcs, n_dem = self.h, self.problem, self.arcs, self.n_dem
         fixed = np.array([], dtype=np.int32)
@@ -444,5 +718,43 @@ class MasterLP:
 
 
 def solve_system_optimal(problem: Problem, *, tolerance: float = 1e-9, max_iterations: int = 1000) -> Solution:
-    """Least-cost flow within capacities by column and row generation on a HiGHS master LP (see :class:`MasterLP`)."""
+    """Least-cost flow within capacities by column and row generation on a HiGHS master LP (see :class:`MasterLP`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem to solve.
+    tolerance, max_iterations
+        As for :meth:`MasterLP.solve`.
+
+    Returns
+    -------
+    Solution
+        The system optimum: demand that the capacities cannot carry is unserved at its ``penalty``.
+
+    Examples
+    --------
+    On three nodes, the 12 units from ``a`` to ``c`` fill ``a -> b -> c`` (capacity 10) and send the
+    rest direct:
+
+    >>> import numpy as np
+    >>> from corridor.model.network import COMMODITIES, Arcs
+    >>> from corridor.model.problem import Problem
+    >>> F = COMMODITIES.index("freight")
+    >>> allows = np.zeros((len(COMMODITIES), 3), dtype=bool)
+    >>> allows[F] = True
+    >>> arcs = Arcs(  # a -> b -> c (capacity 10, tariff 1 each) or a -> c directly (capacity 5, tariff 3)
+    ...     nodes=["a", "b", "c"], node_index={"a": 0, "b": 1, "c": 2}, tail=np.array([0, 1, 0]),
+    ...     head=np.array([1, 2, 2]), keys=["ab", "bc", "ac"], element=["ab", "bc", "ac"],
+    ...     direction=np.ones(3, dtype=np.int8), capacity=np.array([10.0, 10.0, 5.0]), time_h=np.zeros(3),
+    ...     tariff=np.array([1.0, 1.0, 3.0]), length_km=np.zeros(3), dwell=np.zeros(3, dtype=bool),
+    ...     allows=allows, counts=allows)
+    >>> problem = Problem(arcs, origin=np.array([0]), destination=np.array([2]), commodity=np.array([F]),
+    ...                   demand=np.array([12.0]), cost=arcs.cost({}), penalty=np.array([100.0]))
+    >>> sol = solve_system_optimal(problem)
+    >>> sol.status, sol.objective, sol.arc_flow[F].tolist()
+    ('Optimal', 26.0, [10.0, 10.0, 2.0])
+    >>> sorted((path, flow) for _, path, flow in sol.columns)  # arc indices of each path column
+    [([0, 1], 10.0), ([2], 2.0)]
+    """
     return MasterLP(problem).solve(tolerance=tolerance, max_iterations=max_iterations)
