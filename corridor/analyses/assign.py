@@ -29,7 +29,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from corridor._errors import ScenarioError
+from corridor._errors import ArgumentError
 from corridor.io.geodata import Geodata
 from corridor.io.scenario import Scenario
 from corridor.model.network import (
@@ -254,8 +254,7 @@ def solve(
         (:func:`~corridor.solve.master.solve_system_optimal`) or ``"equilibrium"``
         (:func:`~corridor.solve.equilibrium.solve_equilibrium`).
     value_of_time : dict[str, float], optional
-        USD per unit per hour by commodity, for ``"equilibrium"`` only (None or empty: 0.5 for freight
-        and 0.05 for oil).
+        USD per unit per hour by commodity, for ``"equilibrium"`` only (None: 0.5 for freight and 0.05 for oil).
 
     Returns
     -------
@@ -264,7 +263,7 @@ def solve(
 
     Raises
     ------
-    ScenarioError
+    ArgumentError
         ``method`` is not one of :data:`METHODS`.
 
     Examples
@@ -281,15 +280,16 @@ def solve(
     >>> solve(problem, method="fastest")
     Traceback (most recent call last):
     ...
-    corridor._errors.ScenarioError: ...unknown assignment method 'fastest' (fix: use one of aon, ...)
+    corridor._errors.ArgumentError: unknown assignment method 'fastest' (fix: use one of aon, ...)
     """
     if method == "aon":
         return solve_aon(problem)
     if method == "system-optimal":
         return solve_system_optimal(problem)
     if method == "equilibrium":
-        return solve_equilibrium(problem, value_of_time=value_of_time or {"freight": 0.5, "oil": 0.05})
-    raise ScenarioError(f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}")
+        vot = value_of_time if value_of_time is not None else {"freight": 0.5, "oil": 0.05}
+        return solve_equilibrium(problem, value_of_time=vot)
+    raise ArgumentError(f"unknown assignment method {method!r} (fix: use one of {', '.join(METHODS)})")
 
 
 def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optimal") -> Assignment:
@@ -312,8 +312,10 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
 
     Raises
     ------
+    ArgumentError
+        ``method`` is not one of :data:`METHODS`.
     ScenarioError
-        ``method`` is not one of :data:`METHODS`, or a demand names a node not in service in the scenario's year.
+        A demand names a node not in service in the scenario's year.
 
     Examples
     --------
@@ -338,9 +340,7 @@ def assign(geodata: Geodata, scenario: Scenario, *, method: str = "system-optima
     _validate.instance(geodata, Geodata, "geodata", "a Geodata (from load_geodata)")
     _validate.instance(scenario, Scenario, "scenario", "a Scenario (from load_scenario)")
     if method not in METHODS:
-        raise ScenarioError(
-            f"unknown assignment method '{method}'", field="method", fix=f"use one of {', '.join(METHODS)}"
-        )
+        raise ArgumentError(f"unknown assignment method {method!r} (fix: use one of {', '.join(METHODS)})")
     ready = prepare(geodata, scenario)
     graph, arcs, problem, rows = ready.graph, ready.arcs, ready.problem, ready.rows
     started = time.perf_counter()

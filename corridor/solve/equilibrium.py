@@ -18,10 +18,6 @@ from corridor.solve.paths import _price
 BPR_ALPHA, BPR_BETA = 0.15, 4.0
 
 
-#: BPR volume-delay on links: t = t0 (1 + ALPHA (v/c)^BETA).
-BPR_ALPHA, BPR_BETA = 0.15, 4.0
-
-
 #: Queueing delay at capacitated nodes (ports, border crossings): t = t0 (1 + rho / (1 - rho)), rho = v/c,
 #: continued linearly beyond RHO_MAX so that over-capacity flows get a finite, steep cost.
 RHO_MAX = 0.95
