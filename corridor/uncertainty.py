@@ -226,9 +226,10 @@ class Context:
     token: str
     problem: Problem
     nominal: np.ndarray  # capacity of each arc before the background loads
-    preload: np.ndarray  # (n_preload_entries, n_arcs): each background load entry's load per arc
+    cap_col: np.ndarray  # per arc: the parameter column of its capacity, -1 if fixed
+    preload_mask: np.ndarray  # (n_preload_entries, n_arcs): 1 on the arcs each background load entry loads
+    preload_amount: np.ndarray  # central amount of each background load entry
     preload_param: np.ndarray  # parameter column of each load entry, -1 if fixed
-    cap_params: tuple[tuple[int, np.ndarray], ...]  # (parameter column, its arcs)
     cost_params: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (column, arcs, cost per unit change per commodity)
     demand_row: np.ndarray  # problem row of each flow entry (corridor demand, then background flows)
     demand_amount: np.ndarray
@@ -259,14 +260,15 @@ def prepare(
     central = parameters["central"].to_numpy(float)
     vot = scenario.parameter("value_of_time")
     vot_c = np.array([float(vot.get(c, 0.0)) for c in COMMODITIES])
-    cap_params, cost_params = [], []
+    cost_params = []
+    cap_col = np.full(arcs.n_arcs, -1, dtype=np.int64)
     for (pid, fld), j in col.items():
         layer = parameters["layer"].iloc[j]
         on = np.flatnonzero((element == pid) & (is_node if layer == "nodes" else ~is_node))
         if not len(on):
             continue  # not in service in the scenario's year
         if fld == "capacity":
-            cap_params.append((j, on))
+            cap_col[on] = j
         elif fld == "tariff_usd":
             cost_params.append((j, on, np.ones(len(COMMODITIES))))
         elif fld == "dwell_h":
@@ -274,16 +276,17 @@ def prepare(
     # background loads, in the order build_network adds them
     keys = {(e, int(d)): a for a, (e, d) in enumerate(zip(arcs.element, arcs.direction, strict=True))}
     sides = {"both": (1, -1, 0), "forward": (1, 0), "reverse": (-1,)}
-    loads, load_param = [], []
+    masks, load_amount, load_param = [], [], []
     for i, b in enumerate(scenario.background):
         if not b.is_preload:
             continue
-        row = np.zeros(arcs.n_arcs)
+        mask = np.zeros(arcs.n_arcs)
         for direction in sides[b.direction]:
             a = keys.get((b.id, direction))
             if a is not None:
-                row[a] = b.amount
-        loads.append(row)
+                mask[a] = 1.0
+        masks.append(mask)
+        load_amount.append(b.amount)
         load_param.append(col.get((f"background #{i + 1}", "amount"), -1))
     # flow entries (corridor demand and background flows) onto the aggregated problem rows
     index = {
@@ -334,9 +337,10 @@ def prepare(
         token=uuid.uuid4().hex,
         problem=problem,
         nominal=arcs.capacity_total.copy(),
-        preload=np.array(loads).reshape(len(loads), arcs.n_arcs),
+        cap_col=cap_col,
+        preload_mask=np.array(masks).reshape(len(masks), arcs.n_arcs),
+        preload_amount=np.array(load_amount, dtype=float),
         preload_param=np.array(load_param, dtype=np.int64),
-        cap_params=tuple(cap_params),
         cost_params=tuple(cost_params),
         demand_row=np.array(d_row, dtype=np.int64),
         demand_amount=np.array(d_amount, dtype=float),
@@ -351,29 +355,32 @@ def prepare(
     return ctx, assets.drop(columns=["_factor", "_scale"])
 
 
-def _ratio(values: np.ndarray, j: int, central: np.ndarray) -> float:
-    return 1.0 if j < 0 or central[j] == 0 else float(values[j] / central[j])
-
-
 def _figures(ctx: Context, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Nominal capacity, background load, demand per problem row and costs (None: central) of one sample."""
+    """Nominal capacity, background load, demand per problem row and costs (None: central) of one sample.
+
+    Capacities scale with their parameter (``value / central``: the scenario's derates stay applied; the
+    geodata's capacities are > 0); amounts and costs move by ``value - central``, so a range around a central
+    value of 0 is sampled too. At the central values every figure is the one ``corridor analyze`` uses.
+    """
     nominal = ctx.nominal.copy()
-    for j, on in ctx.cap_params:
-        nominal[on] = nominal[on] * _ratio(values, j, ctx.central)
+    col = ctx.cap_col
+    on = col >= 0
+    if on.any():
+        central = ctx.central[col[on]]
+        value = values[col[on]]
+        nominal[on] = nominal[on] * (value / central)
     preload = np.zeros(len(nominal))
-    for row, j in zip(ctx.preload, ctx.preload_param, strict=True):
-        preload += row * _ratio(values, int(j), ctx.central)  # in build_network's order: the same sums
-    factors = np.array([_ratio(values, int(j), ctx.central) for j in ctx.demand_param])
+    for mask, amount, j in zip(ctx.preload_mask, ctx.preload_amount, ctx.preload_param, strict=True):
+        preload += mask * (amount if j < 0 else values[j])  # in build_network's order: the same sums
+    j = ctx.demand_param
+    delta = np.where(j >= 0, values[np.maximum(j, 0)] - ctx.demand_amount, 0.0) if len(j) else np.zeros(0)
     n = len(ctx.problem.demand)
-    num = np.bincount(ctx.demand_row, weights=ctx.demand_amount * factors, minlength=n)
-    den = np.bincount(ctx.demand_row, weights=ctx.demand_amount, minlength=n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        demand = ctx.problem.demand * np.where(den > 0, num / den, 1.0)
+    demand = np.maximum(ctx.problem.demand + np.bincount(ctx.demand_row, weights=delta, minlength=n), 0.0)
     cost = None
     if ctx.cost_params:
         cost = ctx.problem.cost.copy()
-        for j, on, per_c in ctx.cost_params:
-            cost[:, on] += per_c[:, None] * (values[j] - ctx.central[j])
+        for j, on_arcs, per_c in ctx.cost_params:
+            cost[:, on_arcs] += per_c[:, None] * (values[j] - ctx.central[j])
     return nominal, preload, demand, cost
 
 

@@ -20,7 +20,7 @@ from corridor.assignment import MasterLP, build_problem
 from corridor.cli import main
 from corridor.network import arcs_from_graph, build_network
 from corridor.pipeline import analyze
-from corridor.scenario import _parse, load_scenario
+from corridor.scenario import Demand, _parse, load_scenario
 from corridor.uncertainty import collapse, design, list_parameters, uncertainty
 
 from .conftest import REPO
@@ -101,6 +101,19 @@ def test_tiny_network_binds_with_the_expected_probability(two_routes):
     assert 0.5 < cheap["p_binding"] < 0.95
     assert doc["assets"][0]["id"] == "cheap"
     assert doc["totals"]["freight"]["served_p50"] == pytest.approx(6.0)
+
+
+def test_a_demand_range_around_zero_is_sampled(two_routes):
+    """Demand a→b is 0 today, estimated up to 10 (triangular 0, 0, 10); ``cheap`` (capacity 2..8) binds above it."""
+    sc = replace(
+        scenario([("a", "b", 0.0)]),
+        demand=(Demand("a", "b", "freight", 0.0, amount_low=0.0, amount_high=10.0),),
+    )
+    doc = uncertainty(two_routes, sc, samples=200, seed=5, sampler="random")
+    freight = doc["totals"]["freight"]
+    assert freight["served_p05"] < 1.0 < freight["served_p50"] < freight["served_p95"] < 10.0
+    cheap = next(a for a in doc["assets"] if a["id"] == "cheap")
+    assert 0.05 < cheap["p_binding"] < 0.6
 
 
 def test_collapsed_ranges_reproduce_analyze(bundled):
