@@ -29,7 +29,6 @@ unserved) at p05/p50/p95.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import multiprocessing
 import sys
@@ -430,41 +429,81 @@ def _evaluate(ctx: Context, master: MasterLP, values: np.ndarray) -> np.ndarray:
 _MASTERS: dict[str, tuple[MasterLP, tuple[Any, ...]]] = {}
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Compiled kernels on one thread while this process evaluates samples: the workers share the cores."""
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _master(ctx: Context) -> tuple[MasterLP, tuple[Any, ...]]:
+    """This process's warm master for ``ctx`` and its checkpoint after the central solve (built once)."""
+    if ctx.token not in _MASTERS:
+        _MASTERS.clear()
+        master = MasterLP(ctx.problem)
+        master.solve(detail=False)
+        _MASTERS[ctx.token] = (master, master.checkpoint())
+    return _MASTERS[ctx.token]
+
+
 def run_batch(ctx: Context, start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
     """Evaluate a batch of samples (rows of ``values``) from the checkpoint of this process's warm master.
 
     The master is built and solved at the central values once per process and context; every batch starts
     from that checkpoint, so its results do not depend on the batches this process ran before.
     """
-    import numba
-
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)  # the workers share the cores between them
-    try:
-        if ctx.token not in _MASTERS:
-            _MASTERS.clear()
-            master = MasterLP(ctx.problem)
-            master.solve(detail=False)
-            _MASTERS[ctx.token] = (master, master.checkpoint())
-        master, mark = _MASTERS[ctx.token]
+    with _one_thread():
+        master, mark = _master(ctx)
         master.restore(mark)
         return start, np.array([_evaluate(ctx, master, v) for v in values])
-    finally:
-        numba.set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------- execution
 
 
 _WORKER_CTX: list[Context] = []
+#: Environment of every worker process: one thread each for the compiled kernels and the numeric libraries
+#: (the workers share the cores; an idle OpenMP team would spin on them).
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated with ``values`` for the block (spawned processes inherit it)."""
+    import os
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _init_worker(ctx: Context) -> None:
+    """Start of a local worker process: keep the context and build the warm master now, while the parent
+    already evaluates its first batches."""
     _WORKER_CTX[:] = [ctx]
+    with _one_thread():
+        _master(ctx)
 
 
 def _worker_batch(start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
     return run_batch(_WORKER_CTX[0], start, values)
+
+
+def _ready() -> None:
+    """Run on every Dask worker as the cluster starts: unpickling it imports this module there."""
 
 
 @contextlib.contextmanager
@@ -482,25 +521,103 @@ def _bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+class Cluster:
+    """A Dask client being connected in a background thread (for ``"local"``, its ``LocalCluster`` started and
+    this module imported on every worker), so that the workers start while this process prepares the samples.
+
+    Parameters
+    ----------
+    scheduler
+        ``tcp://host:8786``, or ``"local"`` for a ``LocalCluster`` of ``workers`` single-threaded processes.
+    workers
+        Processes of the ``LocalCluster``.
+
+    Use it as a context manager (it closes the client and the cluster), and pass it to :func:`run` as
+    ``scheduler``.
+    """
+
+    def __init__(self, scheduler: str, *, workers: int = 1) -> None:
+        import threading
+
+        self.scheduler = scheduler
+        self._stack = contextlib.ExitStack()
+        self._client: tuple[Any, str] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(workers,), name="corridor-dask-start", daemon=True)
+        self._thread.start()
+
+    def _start(self, workers: int) -> None:
+        try:
+            client, backend = _connect(self.scheduler, workers, self._stack)
+            client.run(_ready)
+            self._client = (client, backend)
+        except BaseException as e:  # handed to the caller by get()
+            self._error = e
+
+    def get(self) -> tuple[Any, str]:
+        """The connected client and the backend's name (waits for the start; raises what stopped it)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._client is not None
+        return self._client
+
+    def close(self) -> None:
+        """Close the client and the ``LocalCluster`` started for it (after the start has ended)."""
+        self._thread.join()
+        self._stack.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def run(
     ctx: Context,
     values: np.ndarray,
     *,
     workers: int = 1,
-    scheduler: str | None = None,
+    scheduler: str | Cluster | None = None,
     progress: bool = False,
 ) -> tuple[np.ndarray, str]:
-    """Evaluate every sample, in batches of :data:`BATCH`: in this process (``workers=1``), in ``workers``
-    local processes, or on a Dask cluster (``scheduler`` an address ``tcp://host:8786``, or ``"local"`` for a
-    ``distributed.LocalCluster`` of ``workers`` processes). Returns the result rows in sample order and the
-    backend's name. Ctrl-C stops the workers and raises ``KeyboardInterrupt``: nothing partial is returned.
+    """Evaluate every sample, in batches of :data:`BATCH`.
+
+    Parameters
+    ----------
+    ctx
+        From :func:`prepare`.
+    values
+        One row per sample (:func:`design`).
+    workers
+        Processes that evaluate batches: this one and ``workers - 1`` local worker processes, each building
+        its warm master once (the parent's is built while the workers start); or the ``LocalCluster``'s
+        processes.
+    scheduler
+        Run on Dask instead: an address ``tcp://host:8786``, ``"local"`` for a ``distributed.LocalCluster`` of
+        ``workers`` processes, or a :class:`Cluster` already starting.
+    progress
+        Show a progress bar on stderr when it is a terminal.
+
+    Returns
+    -------
+    results, backend
+        The result rows in sample order and the backend's name. Ctrl-C stops the workers and raises
+        ``KeyboardInterrupt``: nothing partial is returned.
     """
     n = len(values)
     batches = [(s, values[s : s + BATCH]) for s in range(0, n, BATCH)]
     parts: dict[int, np.ndarray] = {}
     with _bar(n, progress) as advance:
         if scheduler:
-            backend = _run_dask(ctx, batches, parts, advance, scheduler=scheduler, workers=workers)
+            with contextlib.ExitStack() as stack:
+                cluster = (
+                    scheduler
+                    if isinstance(scheduler, Cluster)
+                    else stack.enter_context(Cluster(scheduler, workers=workers))
+                )
+                backend = _run_dask(ctx, batches, parts, advance, cluster)
         elif workers <= 1 or len(batches) <= 1:
             backend = "local (1 process)"
             for start, vals in batches:
@@ -515,31 +632,51 @@ def run(
 
 
 def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, workers: int) -> None:
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    """This process and ``workers - 1`` spawned ones share the batches: the workers take them from the front
+    (two each in flight), this process from the back, between looking for finished ones."""
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     from .criticality import _sigint_ignored, _stop
 
+    helpers = workers - 1
+    todo = deque(batches)
+    pending: set[Future] = set()
     pool = None
-    todo = iter(batches)
+
+    def collect(done: set[Future]) -> None:
+        for f in done:
+            start, out = f.result()
+            parts[start] = out
+            advance(len(out))
+
+    def feed() -> None:
+        while todo and len(pending) < 2 * helpers:
+            pending.add(pool.submit(_worker_batch, *todo.popleft()))
+
     try:
-        with _sigint_ignored():  # Ctrl-C is the parent's to handle (see corridor.criticality)
-            # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
+        with _sigint_ignored(), _environ(WORKER_ENV):  # Ctrl-C is the parent's to handle (see corridor.criticality)
+            # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks; the
+            # processes start with the submits (one per submit while none is idle), so within this block
             pool = ProcessPoolExecutor(
-                max_workers=workers,
+                max_workers=helpers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(ctx,),
             )
-            pending = {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}  # starts them
-        # a few batches in flight per worker: a short queue to drop on Ctrl-C, and a cheap wait
-        pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                start, out = f.result()
-                parts[start] = out
-                advance(len(out))
-            pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, len(done))}
+            feed()
+        while todo or pending:
+            done = {f for f in pending if f.done()}
+            pending -= done
+            collect(done)
+            feed()
+            if todo:
+                start, vals = todo.pop()
+                parts[start] = run_batch(ctx, start, vals)[1]
+                advance(len(vals))
+            elif pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                collect(done)
     except BaseException:
         if pool is not None:
             # the queue's feeder thread may be blocked writing a batch to a worker that is about to end: do
@@ -551,41 +688,49 @@ def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int],
     pool.shutdown()
 
 
-@contextlib.contextmanager
-def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]]:
-    """A ``distributed.Client`` and the backend's name: connected to ``scheduler`` (``tcp://host:8786``), or to a
-    ``LocalCluster`` of ``workers`` single-threaded processes started here for ``"local"``; closed on exit."""
+def _connect(scheduler: str, workers: int, stack: contextlib.ExitStack) -> tuple[Any, str]:
+    """A ``distributed.Client`` and the backend's name; ``stack`` closes them (not ``with Client``: the client
+    may be made in one thread and closed in another)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as e:
         raise ArgumentError("--scheduler needs Dask's distributed scheduler (fix: pip install 'corridor[dask]')") from e
+    if scheduler == "local":
+        n = max(1, workers)
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, env=dict(WORKER_ENV)
+        )
+        stack.callback(cluster.close)
+        client = Client(cluster)
+        stack.callback(client.close)
+        return client, f"dask LocalCluster ({n} processes)"
+    client = Client(scheduler)
+    stack.callback(client.close)
+    return client, f"dask {scheduler}"
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]]:
+    """A ``distributed.Client`` and the backend's name: connected to ``scheduler`` (``tcp://host:8786``), or to a
+    ``LocalCluster`` of ``workers`` single-threaded processes started here for ``"local"``; closed on exit."""
     with contextlib.ExitStack() as stack:
-        if scheduler == "local":
-            n = max(1, workers)
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            )
-            yield stack.enter_context(Client(cluster)), f"dask LocalCluster ({n} processes)"
-        else:
-            yield stack.enter_context(Client(scheduler)), f"dask {scheduler}"
+        yield _connect(scheduler, workers, stack)
 
 
-def _run_dask(
-    ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, scheduler: str, workers: int
-) -> str:
+def _run_dask(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], cluster: Cluster) -> str:
     from distributed import as_completed
 
-    with dask_client(scheduler, workers=workers) as (client, backend):
-        remote = client.scatter(ctx, broadcast=True)
-        futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in batches]
-        try:
-            for f in as_completed(futures):
-                start, out = f.result()
-                parts[start] = out
-                advance(len(out))
-        except BaseException:
-            client.cancel(futures)
-            raise
+    client, backend = cluster.get()
+    remote = client.scatter(ctx, broadcast=True)
+    futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in batches]
+    try:
+        for f in as_completed(futures):
+            start, out = f.result()
+            parts[start] = out
+            advance(len(out))
+    except BaseException:
+        client.cancel(futures)
+        raise
     return backend
 
 
@@ -694,23 +839,26 @@ def uncertainty(
     if sampler not in SAMPLERS:
         raise ArgumentError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
     params = parameters if parameters is not None else list_parameters(geodata, scenario, distribution=distribution)
-    ctx, assets = prepare(geodata, scenario, params, threshold=threshold)
     d = len(params)
-    if sensitivity:
-        if d == 0:
-            raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
-        from SALib.sample import sobol as saltelli
+    if sensitivity and d == 0:
+        raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
+    # a Dask cluster starts in the background while the problem and the design are prepared here
+    with Cluster(scheduler, workers=workers) if scheduler else contextlib.nullcontext() as cluster:
+        ctx, assets = prepare(geodata, scenario, params, threshold=threshold)
+        if sensitivity:
+            from SALib.sample import sobol as saltelli
 
-        spec = {"num_vars": d, "names": [f"{p.id}:{p.field}" for p in params.itertuples()], "bounds": [[0, 1]] * d}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
-            unit = saltelli.sample(spec, samples, calc_second_order=True, seed=seed)
-        sampler_name = "saltelli"
-    else:
-        unit = _unit_design(samples, d, sampler=sampler, seed=seed)
-        sampler_name = sampler
-    values = to_values(unit, params)
-    results, backend = run(ctx, values, workers=workers, scheduler=scheduler, progress=progress)
+            names = [f"{p.id}:{p.field}" for p in params.itertuples()]
+            spec = {"num_vars": d, "names": names, "bounds": [[0, 1]] * d}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
+                unit = saltelli.sample(spec, samples, calc_second_order=True, seed=seed)
+            sampler_name = "saltelli"
+        else:
+            unit = _unit_design(samples, d, sampler=sampler, seed=seed)
+            sampler_name = sampler
+        values = to_values(unit, params)
+        results, backend = run(ctx, values, workers=workers, scheduler=cluster, progress=progress)
     rows, totals = summarize(results, assets, ctx)
     doc: dict[str, Any] = {
         "scenario": scenario.name,

@@ -233,7 +233,7 @@ def test_ctrl_c_stops_the_workers_and_prints_nothing(tmp_path):
     from .test_interrupt import _wait, _workers
 
     marker = tmp_path / "sampling"
-    argv = ["uncertainty", "--scenario", "target-2030", "--samples", "100000", "--workers", "2", "--json"]
+    argv = ["uncertainty", "--scenario", "target-2030", "--samples", "100000", "--workers", "3", "--json"]  # 2 + this one
     proc = subprocess.Popen(
         [sys.executable, "-c", WRAPPER, str(marker), *argv],
         cwd=REPO,
