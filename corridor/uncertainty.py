@@ -9,14 +9,25 @@ Every figure that is an estimate with a range becomes an uncertain parameter (:f
   an entry without them whose ``note`` says ESTIMATE gets ±20 % (:data:`ESTIMATE_SPREAD`).
 
 Each parameter follows a triangular distribution (low, central, high) by default, or a uniform one on
-[low, high]. The design (:func:`design`) is drawn from the seed once with :mod:`scipy.stats.qmc` (Latin
-hypercube, scrambled Sobol) or numpy's generator, so sample ``i`` is the same whatever runs it.
+[low, high]. The design (:func:`design`) is drawn once, in the calling process, from the seed, and the
+workers receive its rows: the result never depends on the backend or the number of workers.
+
+* ``sobol`` (scrambled :class:`scipy.stats.qmc.Sobol`, seeded) and ``random`` (one numpy stream, filled row
+  by row): row ``i`` depends only on the seed and ``i``, so N samples are the first N of any longer run with
+  the same seed (a run can be extended);
+* ``lhs`` (:class:`scipy.stats.qmc.LatinHypercube`, the default): each parameter is stratified over all N
+  samples, so the rows depend on N as well. The same seed and N give the same result everywhere, but the
+  first 1,000 of 2,000 samples are not the 1,000-sample design.
 
 Samples run in fixed batches of :data:`BATCH` consecutive samples. A worker builds the warm master LP once
 (:class:`corridor.assignment.MasterLP`), and for each batch goes back to its checkpoint after the central
 solve (:meth:`~corridor.assignment.MasterLP.restore`), then re-solves it per sample by changing bounds,
-right-hand sides and costs only. A sample's result therefore depends only on the seed, its index and the
+right-hand sides and costs only. A sample's result therefore depends only on its figures, its index and the
 batch size: one worker, several local processes or a Dask cluster give the same JSON.
+
+With ``workers=W`` on local processes, this process evaluates batches too, beside ``W - 1`` spawned ones
+(each building its master while this one already samples); a Dask ``LocalCluster`` starts in a background
+thread while the problem and the design are prepared.
 
 Per asset (every node and edge with a finite capacity): ``p_binding`` (share of samples where the asset is
 binding by the rule of :func:`corridor.bottlenecks.classify`), ``p_bottleneck`` (near-capacity, binding or
@@ -53,8 +64,10 @@ __all__ = [
     "DISTRIBUTIONS",
     "ESTIMATE_SPREAD",
     "SAMPLERS",
+    "Cluster",
     "Context",
     "design",
+    "for_problem",
     "list_parameters",
     "prepare",
     "run",
@@ -209,8 +222,23 @@ def to_values(unit: np.ndarray, parameters: pd.DataFrame) -> np.ndarray:
 def design(parameters: pd.DataFrame, n: int, *, sampler: str = "lhs", seed: int = 0) -> np.ndarray:
     """Parameter values of ``n`` samples, one row per sample and one column per parameter.
 
-    Row ``i`` depends only on the seed and ``i`` for ``sobol`` and ``random``; a Latin hypercube stratifies
-    over all ``n`` samples, so with ``lhs`` it depends on ``n`` too (never on who evaluates it).
+    Parameters
+    ----------
+    parameters
+        From :func:`list_parameters` (or :func:`for_problem`).
+    n
+        Number of samples.
+    sampler
+        ``"lhs"``, ``"sobol"`` or ``"random"``.
+    seed
+        Seed of the design.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(n, len(parameters))``. Row ``i`` depends only on the seed and ``i`` for ``sobol`` and
+        ``random``; a Latin hypercube stratifies over all ``n`` samples, so with ``lhs`` it depends on ``n``
+        too. Never on who evaluates it.
     """
     return to_values(_unit_design(n, len(parameters), sampler=sampler, seed=seed), parameters)
 
@@ -352,6 +380,83 @@ def prepare(
         corridor_rows=~rows["background"].to_numpy(bool),
     )
     return ctx, assets.drop(columns=["_factor", "_scale"])
+
+
+def for_problem(
+    problem: Problem, *, spread: float = 0.2, distribution: str = "uniform", threshold: float = 0.9
+) -> tuple[Context, pd.DataFrame, pd.DataFrame]:
+    """A :class:`Context` for a problem built without geodata (a synthetic or imported network).
+
+    Every finite arc capacity and every demand row becomes an uncertain parameter on
+    ``[central (1 - spread), central (1 + spread)]``; each capacitated arc is an asset of its own.
+
+    Parameters
+    ----------
+    problem
+        The problem (e.g. arrays of a benchmark network put into :class:`corridor.assignment.Problem`).
+    spread
+        Relative half-width of every range.
+    distribution
+        ``"uniform"`` or ``"triangular"``.
+    threshold
+        Utilisation that counts as near capacity.
+
+    Returns
+    -------
+    context, assets, parameters
+        For :func:`run` and :func:`summarize`, the asset table (``id``, ``name``, ``layer``, ``capacity_unit``,
+        ``shadow_price_unit``; prices stay in the problem's units) and the parameter table (for :func:`design`).
+    """
+    if distribution not in DISTRIBUTIONS:
+        raise ArgumentError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}")
+    arcs = problem.arcs
+    nominal = np.asarray(arcs.capacity_total, dtype=float)
+    capped = np.flatnonzero(np.isfinite(nominal))
+    n_dem = len(problem.demand)
+    central = np.concatenate([nominal[capped], problem.demand])
+    params = pd.DataFrame(
+        {
+            "id": [str(arcs.element[a]) for a in capped] + [f"demand #{k + 1}" for k in range(n_dem)],
+            "field": ["capacity"] * len(capped) + ["amount"] * n_dem,
+            "central": central,
+            "low": central * (1 - spread),
+            "high": central * (1 + spread),
+            "distribution": distribution,
+            "unit": "",
+            "source_url": "",
+            "note": f"±{spread:.0%} around the problem's figure",
+            "layer": ["arcs"] * len(capped) + ["demand"] * n_dem,
+        },
+        columns=[*PARAMETER_COLUMNS, "layer"],
+    )
+    cap_col = np.full(arcs.n_arcs, -1, dtype=np.int64)
+    cap_col[capped] = np.arange(len(capped))
+    background = problem.background if problem.background is not None else np.zeros(n_dem, dtype=bool)
+    ctx = Context(
+        token=uuid.uuid4().hex,
+        problem=problem,
+        nominal=nominal.copy(),
+        cap_col=cap_col,
+        preload_mask=np.zeros((0, arcs.n_arcs)),
+        preload_amount=np.zeros(0),
+        preload_param=np.zeros(0, dtype=np.int64),
+        cost_params=(),
+        demand_row=np.arange(n_dem, dtype=np.int64),
+        demand_amount=np.asarray(problem.demand, dtype=float),
+        demand_param=len(capped) + np.arange(n_dem, dtype=np.int64),
+        central=central,
+        asset_arcs=capped[:, None].astype(np.int64),
+        price_factor=np.ones(len(capped)),
+        relief_scale=np.ones(len(capped)),
+        threshold=float(threshold),
+        corridor_rows=~np.asarray(background, dtype=bool),
+    )
+    names = [str(arcs.element[a]) for a in capped]
+    assets = pd.DataFrame(
+        {"id": names, "name": names, "layer": "edge", "capacity_unit": None, "shadow_price_unit": None},
+        columns=["id", "name", "layer", "capacity_unit", "shadow_price_unit"],
+    )
+    return ctx, assets, params
 
 
 def _figures(ctx: Context, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:

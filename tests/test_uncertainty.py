@@ -21,7 +21,7 @@ from corridor.cli import main
 from corridor.network import arcs_from_graph, build_network
 from corridor.pipeline import analyze
 from corridor.scenario import Demand, _parse, load_scenario
-from corridor.uncertainty import collapse, design, list_parameters, uncertainty
+from corridor.uncertainty import _unit_design, collapse, design, list_parameters, uncertainty
 
 from .conftest import REPO
 from .netbuild import make_geodata, scenario
@@ -147,7 +147,7 @@ def test_same_seed_same_json_on_every_backend(bundled):
     import distributed  # noqa: F401  (the test extra installs it: a missing one fails here, never skips)
 
     data, sc = bundled
-    kw = dict(samples=60, seed=7, sampler="sobol")
+    kw = dict(samples=60, seed=7)  # the default Latin hypercube: the whole design is drawn in this process
     one = uncertainty(data, sc, workers=1, **kw)
     two = uncertainty(data, sc, workers=2, **kw)
     assert two["backend"] == "local (2 processes)"
@@ -175,6 +175,31 @@ def test_design_rows_depend_on_seed_and_index_only(bundled):
         assert np.array_equal(short, long[:16])
     values = design(params, 64, seed=5)
     assert ((values >= params["low"].to_numpy() - 1e-12) & (values <= params["high"].to_numpy() + 1e-12)).all()
+    # a Latin hypercube is a design of all n samples (documented): every parameter has one sample in each of
+    # the n strata, so the first 16 of 64 are not the 16-sample design; the same seed and n give the same rows
+    unit = _unit_design(64, len(params), sampler="lhs", seed=5)
+    assert all(sorted(np.floor(unit[:, j] * 64).astype(int)) == list(range(64)) for j in range(len(params)))
+    assert not np.array_equal(design(params, 16, seed=5), values[:16])
+    assert np.array_equal(design(params, 64, seed=5), values)
+
+
+def test_a_problem_without_geodata(two_routes):
+    """for_problem: every capacity and demand gets a range; with no spread the samples are the central solve."""
+    from corridor.uncertainty import for_problem, run, summarize
+
+    problem, master = _master(two_routes, scenario([("a", "b", 6.0)]))
+    central = master.solve()
+    ctx, assets, params = for_problem(problem, spread=0.0)
+    assert list(params["field"]) == ["capacity", "capacity", "capacity", "capacity", "amount"]  # 2 edges x 2 ways
+    results, _ = run(ctx, design(params, 4, seed=1))
+    rows, totals = summarize(results, assets, ctx)
+    cheap = [r for r in rows if r["id"] == "cheap"]
+    assert [r["p_binding"] for r in cheap] == [1.0, 0.0]  # a→b binds, b→a carries nothing
+    assert totals["freight"]["served_p50"] == pytest.approx(central.served.sum(), rel=1e-12)
+    ctx, assets, params = for_problem(problem, spread=0.5)
+    assert (params["high"] == 1.5 * params["central"]).all()
+    rows, _ = summarize(run(ctx, design(params, 64, sampler="random", seed=2))[0], assets, ctx)
+    assert 0.0 < max(r["p_binding"] for r in rows if r["id"] == "cheap") < 1.0
 
 
 def test_list_shows_the_sources(capsys):
@@ -233,7 +258,16 @@ def test_ctrl_c_stops_the_workers_and_prints_nothing(tmp_path):
     from .test_interrupt import _wait, _workers
 
     marker = tmp_path / "sampling"
-    argv = ["uncertainty", "--scenario", "target-2030", "--samples", "100000", "--workers", "3", "--json"]  # 2 + this one
+    argv = [
+        "uncertainty",
+        "--scenario",
+        "target-2030",
+        "--samples",
+        "100000",
+        "--workers",
+        "3",
+        "--json",
+    ]  # 2 + this one
     proc = subprocess.Popen(
         [sys.executable, "-c", WRAPPER, str(marker), *argv],
         cwd=REPO,
