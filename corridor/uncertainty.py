@@ -659,6 +659,10 @@ class Cluster:
         except BaseException as e:  # handed to the caller by get()
             self._error = e
 
+    def ready(self) -> bool:
+        """Whether the start has ended (connected, or failed: :meth:`get` says which)."""
+        return not self._thread.is_alive()
+
     def get(self) -> tuple[Any, str]:
         """The connected client and the backend's name (waits for the start; raises what stopped it)."""
         self._thread.join()
@@ -701,7 +705,8 @@ def run(
         processes.
     scheduler
         Run on Dask instead: an address ``tcp://host:8786``, ``"local"`` for a ``distributed.LocalCluster`` of
-        ``workers`` processes, or a :class:`Cluster` already starting.
+        ``workers`` processes, or a :class:`Cluster` already starting. While the cluster starts, this process
+        evaluates batches itself; it stops when the cluster is up, which takes the remaining batches.
     progress
         Show a progress bar on stderr when it is a terminal.
 
@@ -823,11 +828,22 @@ def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]
 
 
 def _run_dask(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], cluster: Cluster) -> str:
+    """The batches on a Dask cluster; while it is still starting, this process evaluates batches from the back
+    (it would wait otherwise), and stops as soon as the cluster is up."""
+    from collections import deque
+
     from distributed import as_completed
 
+    todo = deque(batches)
+    while todo and not cluster.ready():
+        start, vals = todo.pop()
+        parts[start] = run_batch(ctx, start, vals)[1]
+        advance(len(vals))
     client, backend = cluster.get()
+    if not todo:
+        return backend
     remote = client.scatter(ctx, broadcast=True)
-    futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in batches]
+    futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in todo]
     try:
         for f in as_completed(futures):
             start, out = f.result()
@@ -898,7 +914,7 @@ def uncertainty(
     distribution: str = "triangular",
     parameters: pd.DataFrame | None = None,
     workers: int = 1,
-    scheduler: str | None = None,
+    scheduler: str | Cluster | None = None,
     sensitivity: bool = False,
     progress: bool = False,
     threshold: float | None = None,
@@ -920,7 +936,8 @@ def uncertainty(
     parameters
         The uncertain parameters (default: :func:`list_parameters`).
     workers, scheduler
-        Where the samples run (see :func:`run`).
+        Where the samples run (see :func:`run`; ``scheduler`` may be a :class:`Cluster` already started, which
+        stays open).
     sensitivity
         Also compute Sobol indices (SALib) of the corridor's served freight to each parameter.
     progress
@@ -948,7 +965,10 @@ def uncertainty(
     if sensitivity and d == 0:
         raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
     # a Dask cluster starts in the background while the problem and the design are prepared here
-    with Cluster(scheduler, workers=workers) if scheduler else contextlib.nullcontext() as cluster:
+    with contextlib.ExitStack() as stack:
+        cluster = scheduler
+        if isinstance(scheduler, str) and scheduler:
+            cluster = stack.enter_context(Cluster(scheduler, workers=workers))
         ctx, assets = prepare(geodata, scenario, params, threshold=threshold)
         if sensitivity:
             from SALib.sample import sobol as saltelli

@@ -21,7 +21,7 @@ from corridor.cli import main
 from corridor.network import arcs_from_graph, build_network
 from corridor.pipeline import analyze
 from corridor.scenario import Demand, _parse, load_scenario
-from corridor.uncertainty import _unit_design, collapse, design, list_parameters, uncertainty
+from corridor.uncertainty import Cluster, _unit_design, collapse, design, list_parameters, uncertainty
 
 from .conftest import REPO
 from .netbuild import make_geodata, scenario
@@ -152,9 +152,15 @@ def test_same_seed_same_json_on_every_backend(bundled):
     two = uncertainty(data, sc, workers=2, **kw)
     assert two["backend"] == "local (2 processes)"
     assert _strip(one) == _strip(two)
-    cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)
+    cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)  # this process helps while it starts
     assert cluster["backend"].startswith("dask LocalCluster")
     assert _strip(one) == _strip(cluster)
+    with Cluster("local", workers=2) as started:
+        client, _ = started.get()  # up before the sampling: every batch runs on the cluster's processes
+        on_cluster = uncertainty(data, sc, scheduler=started, **kw)
+        built = client.run(lambda: len(__import__("corridor.uncertainty", fromlist=["_MASTERS"])._MASTERS))
+    assert _strip(one) == _strip(on_cluster)
+    assert sum(built.values()) >= 1  # a worker built a master: the samples ran there
     p = [a["p_binding"] for a in one["assets"]]
     assert all(0.0 <= x <= 1.0 for x in p)
     assert any(0.0 < x < 1.0 for x in p)
