@@ -89,6 +89,11 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def one(args: argparse.Namespace) -> dict:
     """One configuration in this (fresh) process; returns its figures."""
     from corridor.assignment import MasterLP
@@ -107,6 +112,7 @@ def one(args: argparse.Namespace) -> dict:
     kind, w = args.one.split(":")
     workers = int(w)
     t = time.perf_counter()
+    cpu = _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN)  # children: once they have ended
     if kind == "dask":
         with Cluster("local", workers=workers) as cluster:
             results, backend = run(ctx, values, scheduler=cluster)
@@ -116,6 +122,7 @@ def one(args: argparse.Namespace) -> dict:
         results, backend = run(ctx, values, workers=workers)
         worker_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if workers > 1 else None
     seconds = time.perf_counter() - t
+    cpu = _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
     rows, _ = summarize(results, assets, ctx)
     out.update(
         backend=backend,
@@ -124,10 +131,12 @@ def one(args: argparse.Namespace) -> dict:
         parent_mib=_peak_rss_mib(),
         worker_mib=worker_mib,
         results_mib=results.nbytes / 2**20,
+        cpu_seconds=cpu,
         binding_somewhere=sum(r["p_binding"] > 0 for r in rows),
         binding_sometimes=sum(0 < r["p_binding"] < 1 for r in rows),
         load_after=os.getloadavg()[0],
     )
+    print(json.dumps(out), file=sys.stderr)  # also on stderr: a log of every figure
     return out
 
 
@@ -163,7 +172,8 @@ def main() -> None:
         worker = f"{r['worker_mib']:.0f}" if r["worker_mib"] else "-"
         print(
             f"{r['backend']:<30}{r['seconds']:8.1f} s  {1000 * r['seconds'] / args.samples:7.1f} ms/sample  "
-            f"{r['seconds'] * r['processes'] / args.samples:6.3f} worker-s/sample  parent {r['parent_mib']:.0f} MiB  "
+            f"{r['seconds'] * r['processes'] / args.samples:6.3f} worker-s/sample  "
+            f"CPU {r.get('cpu_seconds', float('nan')):.0f} s  parent {r['parent_mib']:.0f} MiB  "
             f"worker {worker} MiB  results {r['results_mib']:.0f} MiB  (load {r['load_before']:.1f} -> "
             f"{r['load_after']:.1f}); {r['parameters']} parameters, {r['assets']} assets, "
             f"{r['binding_sometimes']} binding in some samples only",
