@@ -31,9 +31,11 @@ import time
 
 PHASE = """
 import json, os, resource, sys, time
-from corridor import load_geodata
-from corridor.scenario import load_scenario
-from corridor.uncertainty import uncertainty
+from corridor import load_geodata, load_scenario
+try:  # the flat layout, else the subpackage it moves to
+    from corridor.uncertainty import uncertainty
+except ModuleNotFoundError:
+    from corridor.analyses.uncertainty import uncertainty
 
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

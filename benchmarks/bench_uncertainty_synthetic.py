@@ -36,11 +36,35 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _module(*names: str):  # -> module
+    """The first of ``names`` that imports: the flat layout, else the subpackages it moves to."""
+    import importlib
+
+    for name in names[:-1]:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+    return importlib.import_module(names[-1])
+
+
+def _assign():  # -> module
+    return _module("corridor.assignment", "corridor.analyses.assign")
+
+
+def _network():  # -> module
+    return _module("corridor.network", "corridor.model.network")
+
+
+def _uncertainty():  # -> module
+    return _module("corridor.uncertainty", "corridor.analyses.uncertainty")
+
+
 def problem_from_npz(path: Path, *, penalty: float = 1000.0):  # -> corridor.assignment.Problem
     """The network of a ``corridor_like.py`` file as a :class:`corridor.assignment.Problem` (freight only;
     cost in USD/t as the arc tariff; unserved demand costs ``penalty`` per unit as in the generator's README)."""
-    from corridor.assignment import Problem
-    from corridor.network import COMMODITIES, Arcs
+    Problem = _assign().Problem
+    COMMODITIES, Arcs = _network().COMMODITIES, _network().Arcs
 
     z = np.load(path)
     n, m = len(z["lon"]), len(z["u"])
@@ -96,8 +120,9 @@ def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
 
 def one(args: argparse.Namespace) -> dict:
     """One configuration in this (fresh) process; returns its figures."""
-    from corridor.assignment import MasterLP
-    from corridor.uncertainty import Cluster, design, for_problem, run, summarize
+    MasterLP = _assign().MasterLP
+    unc = _uncertainty()
+    Cluster, design, for_problem, run, summarize = unc.Cluster, unc.design, unc.for_problem, unc.run, unc.summarize
 
     problem = problem_from_npz(Path(args.network))
     out: dict = {"config": args.one, "load_before": os.getloadavg()[0]}
