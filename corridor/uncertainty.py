@@ -574,7 +574,7 @@ def run_batch(ctx: Context, start: int, values: np.ndarray) -> tuple[int, np.nda
 
 _WORKER_CTX: list[Context] = []
 #: Environment of every worker process: one thread each for the compiled kernels and the numeric libraries
-#: (the workers share the cores; an idle OpenMP team would spin on them).
+#: (the processes share the cores; each evaluates its samples on one thread).
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
