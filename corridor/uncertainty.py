@@ -807,8 +807,10 @@ def _connect(scheduler: str, workers: int, stack: contextlib.ExitStack) -> tuple
         raise ArgumentError("--scheduler needs Dask's distributed scheduler (fix: pip install 'corridor[dask]')") from e
     if scheduler == "local":
         n = max(1, workers)
+        # the scheduler's HTTP server on a free port: on 8787 (its default, also with None) a second cluster on
+        # the machine would warn and move
         cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, env=dict(WORKER_ENV)
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", env=dict(WORKER_ENV)
         )
         stack.callback(cluster.close)
         client = Client(cluster)

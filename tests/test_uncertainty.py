@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -143,6 +145,21 @@ def _strip(doc):
     return {k: v for k, v in doc.items() if k != "backend"}
 
 
+@contextlib.contextmanager
+def _port_taken(port: int):
+    """Hold ``port`` on every interface for the block (if another process holds it already, it stays taken)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("", port))
+        sock.listen()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        sock.close()
+
+
 def test_same_seed_same_json_on_every_backend(bundled):
     import distributed  # noqa: F401  (the test extra installs it: a missing one fails here, never skips)
 
@@ -152,7 +169,8 @@ def test_same_seed_same_json_on_every_backend(bundled):
     two = uncertainty(data, sc, workers=2, **kw)
     assert two["backend"] == "local (2 processes)"
     assert _strip(one) == _strip(two)
-    cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)  # this process helps while it starts
+    with _port_taken(8787):  # Dask's default HTTP port, e.g. another cluster on the machine: no warning, no clash
+        cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)  # this process helps while it starts
     assert cluster["backend"].startswith("dask LocalCluster")
     assert _strip(one) == _strip(cluster)
     with Cluster("local", workers=2) as started:
