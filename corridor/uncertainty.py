@@ -718,7 +718,7 @@ def run(
     """
     n = len(values)
     batches = [(s, values[s : s + BATCH]) for s in range(0, n, BATCH)]
-    parts: dict[int, np.ndarray] = {}
+    parts = _Rows(n)
     with _bar(n, progress) as advance:
         if scheduler:
             with contextlib.ExitStack() as stack:
@@ -738,10 +738,27 @@ def run(
             _run_pool(ctx, batches, parts, advance, workers=workers)
     if not batches:
         return np.zeros((0, 0)), "none"
-    return np.concatenate([parts[s] for s, _ in batches]), backend
+    assert parts.array is not None and parts.filled == n
+    return parts.array, backend
 
 
-def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, workers: int) -> None:
+class _Rows:
+    """The result rows of all samples, each batch written in place as it arrives (no second copy at the end:
+    on a 10k-edge network 1,000 samples hold 300 MB of rows)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.array: np.ndarray | None = None
+        self.filled = 0
+
+    def __setitem__(self, start: int, rows: np.ndarray) -> None:
+        if self.array is None:
+            self.array = np.empty((self.n, rows.shape[1]))
+        self.array[start : start + len(rows)] = rows
+        self.filled += len(rows)
+
+
+def _run_pool(ctx: Context, batches: list, parts: _Rows, advance: Callable[[int], None], *, workers: int) -> None:
     """This process and ``workers - 1`` spawned ones share the batches: the workers take them from the front
     (two each in flight), this process from the back, between looking for finished ones."""
     from collections import deque
@@ -829,7 +846,7 @@ def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]
         yield _connect(scheduler, workers, stack)
 
 
-def _run_dask(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], cluster: Cluster) -> str:
+def _run_dask(ctx: Context, batches: list, parts: _Rows, advance: Callable[[int], None], cluster: Cluster) -> str:
     """The batches on a Dask cluster; while it is still starting, this process evaluates batches from the back
     (it would wait otherwise), and stops as soon as the cluster is up."""
     from collections import deque
@@ -870,10 +887,14 @@ def summarize(
     nc = len(COMMODITIES)
     served, diverted = rest[:, :nc], rest[:, nc : 2 * nc]
 
-    def q(x: np.ndarray, p: float) -> np.ndarray:
-        return np.percentile(x, p, axis=0)
+    def q(x: np.ndarray, p: float | list[float]) -> np.ndarray:
+        return np.percentile(x, p, axis=0)  # column by column: each asset's own percentiles
 
     price = dual * ctx.price_factor
+    binding, bottleneck = (sev == 3).mean(axis=0), (sev >= 2).mean(axis=0)
+    u05, u50, u95 = q(util, [5, 50, 95])
+    p50, p95 = q(price, [50, 95])
+    r50 = q(relief, 50)
     rows = []
     for i, rec in enumerate(assets.itertuples(index=False)):
         rows.append(
@@ -882,15 +903,15 @@ def summarize(
                 "name": rec.name,
                 "layer": rec.layer,
                 "capacity_unit": rec.capacity_unit,
-                "p_binding": float((sev[:, i] == 3).mean()),
-                "p_bottleneck": float((sev[:, i] >= 2).mean()),
-                "utilization_p05": float(q(util[:, i], 5)),
-                "utilization_p50": float(q(util[:, i], 50)),
-                "utilization_p95": float(q(util[:, i], 95)),
-                "shadow_price_p50": float(q(price[:, i], 50)),
-                "shadow_price_p95": float(q(price[:, i], 95)),
+                "p_binding": float(binding[i]),
+                "p_bottleneck": float(bottleneck[i]),
+                "utilization_p05": float(u05[i]),
+                "utilization_p50": float(u50[i]),
+                "utilization_p95": float(u95[i]),
+                "shadow_price_p50": float(p50[i]),
+                "shadow_price_p95": float(p95[i]),
                 "shadow_price_unit": rec.shadow_price_unit,
-                "relief_musd_per_year_p50": float(q(relief[:, i], 50)),
+                "relief_musd_per_year_p50": float(r50[i]),
             }
         )
     rows.sort(key=lambda r: (-r["p_binding"], -r["p_bottleneck"], -r["utilization_p50"], r["id"]))
