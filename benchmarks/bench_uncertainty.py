@@ -12,7 +12,8 @@ One command; prints one table (figures, not pass/fail) and the ratios the issue 
   already imported corridor and loaded the data (a fresh process per run): worker start-up, warm masters and
   the samples, without the command's fixed start-up;
 * the ratios: time per sample, × cold analyze, efficiency 1 -> 2 workers (t1 / (2 t2)) and the LocalCluster's
-  overhead against local processes (tc / t2 - 1), for both ``cli`` and ``sampling``.
+  overhead against local processes (tc / t2 - 1), for both ``cli`` and ``sampling``, at ``--samples`` and, with
+  ``--large``, at that many samples too.
 
 Each figure is the best of ``--repeat`` runs; CPU seconds (worker processes included) and the load average
 before the run are printed beside it. On a 2-core machine any other work stretches the 2-process wall times
@@ -75,7 +76,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scenario", default="target-2030")
     p.add_argument("--samples", type=int, default=2000)
-    p.add_argument("--large", type=int, default=0, help="also this many samples on 1 and 2 workers (e.g. 10000)")
+    p.add_argument("--large", type=int, default=0, help="also this many samples, every backend (e.g. 10000)")
     p.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept (default: 3)")
     p.add_argument("--no-cluster", action="store_true", help="skip the Dask LocalCluster runs")
     a = p.parse_args()
@@ -86,7 +87,7 @@ def main() -> None:
     sizes = [a.samples] + ([a.large] if a.large else [])
     configs = [(1, ""), (2, "")] + ([] if a.no_cluster else [(2, "local")])
     for n in sizes:
-        for workers, scheduler in configs if n == a.samples else [(1, ""), (2, "")]:
+        for workers, scheduler in configs:
             label = f"{workers} local process{'es' if workers > 1 else ''}" if not scheduler else "LocalCluster x2"
             cli = [py, "-m", "corridor", "uncertainty", "--scenario", a.scenario, "--samples", str(n)]
             cli += ["--seed", "1", "--json", "--workers", str(workers)] + (
