@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,9 +18,9 @@ import pytest
 
 from corridor import load_geodata
 from corridor._errors import ScenarioError
-from corridor.analyses.uncertainty import collapse, design, list_parameters, uncertainty
+from corridor.analyses.uncertainty import Cluster, _unit_design, collapse, design, list_parameters, uncertainty
 from corridor.cli import main
-from corridor.io.scenario import _parse, load_scenario
+from corridor.io.scenario import Demand, _parse, load_scenario
 from corridor.model.network import arcs_from_graph, build_network
 from corridor.model.problem import build_problem
 from corridor.results import analyze
@@ -104,6 +106,19 @@ def test_tiny_network_binds_with_the_expected_probability(two_routes):
     assert doc["totals"]["freight"]["served_p50"] == pytest.approx(6.0)
 
 
+def test_a_demand_range_around_zero_is_sampled(two_routes):
+    """Demand a→b is 0 today, estimated up to 10 (triangular 0, 0, 10); ``cheap`` (capacity 2..8) binds above it."""
+    sc = replace(
+        scenario([("a", "b", 0.0)]),
+        demand=(Demand("a", "b", "freight", 0.0, amount_low=0.0, amount_high=10.0),),
+    )
+    doc = uncertainty(two_routes, sc, samples=200, seed=5, sampler="random")
+    freight = doc["totals"]["freight"]
+    assert freight["served_p05"] < 1.0 < freight["served_p50"] < freight["served_p95"] < 10.0
+    cheap = next(a for a in doc["assets"] if a["id"] == "cheap")
+    assert 0.05 < cheap["p_binding"] < 0.6
+
+
 def test_collapsed_ranges_reproduce_analyze(bundled):
     data, sc = bundled
     run = analyze(sc.path, geodata=data)
@@ -131,18 +146,40 @@ def _strip(doc):
     return {k: v for k, v in doc.items() if k != "backend"}
 
 
+@contextlib.contextmanager
+def _port_taken(port: int):
+    """Hold ``port`` on every interface for the block (if another process holds it already, it stays taken)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("", port))
+        sock.listen()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        sock.close()
+
+
 def test_same_seed_same_json_on_every_backend(bundled):
     import distributed  # noqa: F401  (the test extra installs it: a missing one fails here, never skips)
 
     data, sc = bundled
-    kw = dict(samples=60, seed=7, sampler="sobol")
+    kw = dict(samples=60, seed=7)  # the default Latin hypercube: the whole design is drawn in this process
     one = uncertainty(data, sc, workers=1, **kw)
     two = uncertainty(data, sc, workers=2, **kw)
     assert two["backend"] == "local (2 processes)"
     assert _strip(one) == _strip(two)
-    cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)
+    with _port_taken(8787):  # Dask's default HTTP port, e.g. another cluster on the machine: no warning, no clash
+        cluster = uncertainty(data, sc, workers=2, scheduler="local", **kw)  # this process helps while it starts
     assert cluster["backend"].startswith("dask LocalCluster")
     assert _strip(one) == _strip(cluster)
+    with Cluster("local", workers=2) as started:
+        client, _ = started.get()  # up before the sampling: every batch runs on the cluster's processes
+        on_cluster = uncertainty(data, sc, scheduler=started, **kw)
+        built = client.run(lambda: len(__import__("corridor.analyses.uncertainty", fromlist=["_MASTERS"])._MASTERS))
+    assert _strip(one) == _strip(on_cluster)
+    assert sum(built.values()) >= 1  # a worker built a master: the samples ran there
     p = [a["p_binding"] for a in one["assets"]]
     assert all(0.0 <= x <= 1.0 for x in p)
     assert any(0.0 < x < 1.0 for x in p)
@@ -163,6 +200,31 @@ def test_design_rows_depend_on_seed_and_index_only(bundled):
         assert np.array_equal(short, long[:16])
     values = design(params, 64, seed=5)
     assert ((values >= params["low"].to_numpy() - 1e-12) & (values <= params["high"].to_numpy() + 1e-12)).all()
+    # a Latin hypercube is a design of all n samples (documented): every parameter has one sample in each of
+    # the n strata, so the first 16 of 64 are not the 16-sample design; the same seed and n give the same rows
+    unit = _unit_design(64, len(params), sampler="lhs", seed=5)
+    assert all(sorted(np.floor(unit[:, j] * 64).astype(int)) == list(range(64)) for j in range(len(params)))
+    assert not np.array_equal(design(params, 16, seed=5), values[:16])
+    assert np.array_equal(design(params, 64, seed=5), values)
+
+
+def test_a_problem_without_geodata(two_routes):
+    """for_problem: every capacity and demand gets a range; with no spread the samples are the central solve."""
+    from corridor.analyses.uncertainty import for_problem, run, summarize
+
+    problem, master = _master(two_routes, scenario([("a", "b", 6.0)]))
+    central = master.solve()
+    ctx, assets, params = for_problem(problem, spread=0.0)
+    assert list(params["field"]) == ["capacity", "capacity", "capacity", "capacity", "amount"]  # 2 edges x 2 ways
+    results, _ = run(ctx, design(params, 4, seed=1))
+    rows, totals = summarize(results, assets, ctx)
+    cheap = [r for r in rows if r["id"] == "cheap"]
+    assert [r["p_binding"] for r in cheap] == [1.0, 0.0]  # a→b binds, b→a carries nothing
+    assert totals["freight"]["served_p50"] == pytest.approx(central.served.sum(), rel=1e-12)
+    ctx, assets, params = for_problem(problem, spread=0.5)
+    assert (params["high"] == 1.5 * params["central"]).all()
+    rows, _ = summarize(run(ctx, design(params, 64, sampler="random", seed=2))[0], assets, ctx)
+    assert 0.0 < max(r["p_binding"] for r in rows if r["id"] == "cheap") < 1.0
 
 
 def test_list_shows_the_sources(capsys):
@@ -221,7 +283,16 @@ def test_ctrl_c_stops_the_workers_and_prints_nothing(tmp_path):
     from .test_interrupt import _wait, _workers
 
     marker = tmp_path / "sampling"
-    argv = ["uncertainty", "--scenario", "target-2030", "--samples", "100000", "--workers", "2", "--json"]
+    argv = [
+        "uncertainty",
+        "--scenario",
+        "target-2030",
+        "--samples",
+        "100000",
+        "--workers",
+        "3",
+        "--json",
+    ]  # 2 + this one
     proc = subprocess.Popen(
         [sys.executable, "-c", WRAPPER, str(marker), *argv],
         cwd=REPO,

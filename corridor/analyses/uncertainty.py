@@ -9,14 +9,25 @@ Every figure that is an estimate with a range becomes an uncertain parameter (:f
   an entry without them whose ``note`` says ESTIMATE gets ±20 % (:data:`ESTIMATE_SPREAD`).
 
 Each parameter follows a triangular distribution (low, central, high) by default, or a uniform one on
-[low, high]. The design (:func:`design`) is drawn from the seed once with :mod:`scipy.stats.qmc` (Latin
-hypercube, scrambled Sobol) or numpy's generator, so sample ``i`` is the same whatever runs it.
+[low, high]. The design (:func:`design`) is drawn once, in the calling process, from the seed, and the
+workers receive its rows: the result never depends on the backend or the number of workers.
+
+* ``sobol`` (scrambled :class:`scipy.stats.qmc.Sobol`, seeded) and ``random`` (one numpy stream, filled row
+  by row): row ``i`` depends only on the seed and ``i``, so N samples are the first N of any longer run with
+  the same seed (a run can be extended);
+* ``lhs`` (:class:`scipy.stats.qmc.LatinHypercube`, the default): each parameter is stratified over all N
+  samples, so the rows depend on N as well. The same seed and N give the same result everywhere, but the
+  first 1,000 of 2,000 samples are not the 1,000-sample design.
 
 Samples run in fixed batches of :data:`BATCH` consecutive samples. A worker builds the warm master LP once
 (:class:`corridor.solve.master.MasterLP`), and for each batch goes back to its checkpoint after the central
 solve (:meth:`~corridor.solve.master.MasterLP.restore`), then re-solves it per sample by changing bounds,
-right-hand sides and costs only. A sample's result therefore depends only on the seed, its index and the
+right-hand sides and costs only. A sample's result therefore depends only on its figures, its index and the
 batch size: one worker, several local processes or a Dask cluster give the same JSON.
+
+With ``workers=W`` on local processes, this process evaluates batches too, beside ``W - 1`` spawned ones
+(each building its master while this one already samples); a Dask ``LocalCluster`` starts in a background
+thread while the problem and the design are prepared.
 
 Per asset (every node and edge with a finite capacity): ``p_binding`` (share of samples where the asset is
 binding by the rule of :func:`corridor.analyses.bottlenecks.classify`), ``p_bottleneck`` (near-capacity, binding or
@@ -29,10 +40,8 @@ unserved) at p05/p50/p95.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import multiprocessing
-import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -43,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from corridor._errors import ArgumentError
+from corridor._progress import progress
 from corridor.analyses.bottlenecks import PRICE_UNITS, RELIEF_SHARE, UNCERTAINTY_FIELDS
 from corridor.io.geodata import RANGED_FIELDS, Geodata
 from corridor.io.scenario import Scenario
@@ -56,8 +66,10 @@ __all__ = [
     "DISTRIBUTIONS",
     "ESTIMATE_SPREAD",
     "SAMPLERS",
+    "Cluster",
     "Context",
     "design",
+    "for_problem",
     "list_parameters",
     "prepare",
     "run",
@@ -212,8 +224,23 @@ def to_values(unit: np.ndarray, parameters: pd.DataFrame) -> np.ndarray:
 def design(parameters: pd.DataFrame, n: int, *, sampler: str = "lhs", seed: int = 0) -> np.ndarray:
     """Parameter values of ``n`` samples, one row per sample and one column per parameter.
 
-    Row ``i`` depends only on the seed and ``i`` for ``sobol`` and ``random``; a Latin hypercube stratifies
-    over all ``n`` samples, so with ``lhs`` it depends on ``n`` too (never on who evaluates it).
+    Parameters
+    ----------
+    parameters
+        From :func:`list_parameters` (or :func:`for_problem`).
+    n
+        Number of samples.
+    sampler
+        ``"lhs"``, ``"sobol"`` or ``"random"``.
+    seed
+        Seed of the design.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(n, len(parameters))``. Row ``i`` depends only on the seed and ``i`` for ``sobol`` and
+        ``random``; a Latin hypercube stratifies over all ``n`` samples, so with ``lhs`` it depends on ``n``
+        too. Never on who evaluates it.
     """
     return to_values(_unit_design(n, len(parameters), sampler=sampler, seed=seed), parameters)
 
@@ -228,9 +255,10 @@ class Context:
     token: str
     problem: Problem
     nominal: np.ndarray  # capacity of each arc before the background loads
-    preload: np.ndarray  # (n_preload_entries, n_arcs): each background load entry's load per arc
+    cap_col: np.ndarray  # per arc: the parameter column of its capacity, -1 if fixed
+    preload_mask: np.ndarray  # (n_preload_entries, n_arcs): 1 on the arcs each background load entry loads
+    preload_amount: np.ndarray  # central amount of each background load entry
     preload_param: np.ndarray  # parameter column of each load entry, -1 if fixed
-    cap_params: tuple[tuple[int, np.ndarray], ...]  # (parameter column, its arcs)
     cost_params: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (column, arcs, cost per unit change per commodity)
     demand_row: np.ndarray  # problem row of each flow entry (corridor demand, then background flows)
     demand_amount: np.ndarray
@@ -259,14 +287,15 @@ def prepare(
     central = parameters["central"].to_numpy(float)
     vot = scenario.parameter("value_of_time")
     vot_c = np.array([float(vot.get(c, 0.0)) for c in COMMODITIES])
-    cap_params, cost_params = [], []
+    cost_params = []
+    cap_col = np.full(arcs.n_arcs, -1, dtype=np.int64)
     for (pid, fld), j in col.items():
         layer = parameters["layer"].iloc[j]
         on = np.flatnonzero((element == pid) & (is_node if layer == "nodes" else ~is_node))
         if not len(on):
             continue  # not in service in the scenario's year
         if fld == "capacity":
-            cap_params.append((j, on))
+            cap_col[on] = j
         elif fld == "tariff_usd":
             cost_params.append((j, on, np.ones(len(COMMODITIES))))
         elif fld == "dwell_h":
@@ -274,16 +303,17 @@ def prepare(
     # background loads, in the order build_network adds them
     keys = {(e, int(d)): a for a, (e, d) in enumerate(zip(arcs.element, arcs.direction, strict=True))}
     sides = {"both": (1, -1, 0), "forward": (1, 0), "reverse": (-1,)}
-    loads, load_param = [], []
+    masks, load_amount, load_param = [], [], []
     for i, b in enumerate(scenario.background):
         if not b.is_preload:
             continue
-        row = np.zeros(arcs.n_arcs)
+        mask = np.zeros(arcs.n_arcs)
         for direction in sides[b.direction]:
             a = keys.get((b.id, direction))
             if a is not None:
-                row[a] = b.amount
-        loads.append(row)
+                mask[a] = 1.0
+        masks.append(mask)
+        load_amount.append(b.amount)
         load_param.append(col.get((f"background #{i + 1}", "amount"), -1))
     # flow entries (corridor demand and background flows) onto the aggregated problem rows
     index = {
@@ -334,9 +364,10 @@ def prepare(
         token=uuid.uuid4().hex,
         problem=problem,
         nominal=arcs.capacity_total.copy(),
-        preload=np.array(loads).reshape(len(loads), arcs.n_arcs),
+        cap_col=cap_col,
+        preload_mask=np.array(masks).reshape(len(masks), arcs.n_arcs),
+        preload_amount=np.array(load_amount, dtype=float),
         preload_param=np.array(load_param, dtype=np.int64),
-        cap_params=tuple(cap_params),
         cost_params=tuple(cost_params),
         demand_row=np.array(d_row, dtype=np.int64),
         demand_amount=np.array(d_amount, dtype=float),
@@ -351,29 +382,109 @@ def prepare(
     return ctx, assets.drop(columns=["_factor", "_scale"])
 
 
-def _ratio(values: np.ndarray, j: int, central: np.ndarray) -> float:
-    return 1.0 if j < 0 or central[j] == 0 else float(values[j] / central[j])
+def for_problem(
+    problem: Problem, *, spread: float = 0.2, distribution: str = "uniform", threshold: float = 0.9
+) -> tuple[Context, pd.DataFrame, pd.DataFrame]:
+    """A :class:`Context` for a problem built without geodata (a synthetic or imported network).
+
+    Every finite arc capacity and every demand row becomes an uncertain parameter on
+    ``[central (1 - spread), central (1 + spread)]``; each capacitated arc is an asset of its own.
+
+    Parameters
+    ----------
+    problem
+        The problem (e.g. arrays of a benchmark network put into :class:`corridor.model.problem.Problem`).
+    spread
+        Relative half-width of every range.
+    distribution
+        ``"uniform"`` or ``"triangular"``.
+    threshold
+        Utilisation that counts as near capacity.
+
+    Returns
+    -------
+    context, assets, parameters
+        For :func:`run` and :func:`summarize`, the asset table (``id``, ``name``, ``layer``, ``capacity_unit``,
+        ``shadow_price_unit``; prices stay in the problem's units) and the parameter table (for :func:`design`).
+    """
+    if distribution not in DISTRIBUTIONS:
+        raise ArgumentError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}")
+    arcs = problem.arcs
+    nominal = np.asarray(arcs.capacity_total, dtype=float)
+    capped = np.flatnonzero(np.isfinite(nominal))
+    n_dem = len(problem.demand)
+    central = np.concatenate([nominal[capped], problem.demand])
+    params = pd.DataFrame(
+        {
+            "id": [str(arcs.element[a]) for a in capped] + [f"demand #{k + 1}" for k in range(n_dem)],
+            "field": ["capacity"] * len(capped) + ["amount"] * n_dem,
+            "central": central,
+            "low": central * (1 - spread),
+            "high": central * (1 + spread),
+            "distribution": distribution,
+            "unit": "",
+            "source_url": "",
+            "note": f"±{spread:.0%} around the problem's figure",
+            "layer": ["arcs"] * len(capped) + ["demand"] * n_dem,
+        },
+        columns=[*PARAMETER_COLUMNS, "layer"],
+    )
+    cap_col = np.full(arcs.n_arcs, -1, dtype=np.int64)
+    cap_col[capped] = np.arange(len(capped))
+    background = problem.background if problem.background is not None else np.zeros(n_dem, dtype=bool)
+    ctx = Context(
+        token=uuid.uuid4().hex,
+        problem=problem,
+        nominal=nominal.copy(),
+        cap_col=cap_col,
+        preload_mask=np.zeros((0, arcs.n_arcs)),
+        preload_amount=np.zeros(0),
+        preload_param=np.zeros(0, dtype=np.int64),
+        cost_params=(),
+        demand_row=np.arange(n_dem, dtype=np.int64),
+        demand_amount=np.asarray(problem.demand, dtype=float),
+        demand_param=len(capped) + np.arange(n_dem, dtype=np.int64),
+        central=central,
+        asset_arcs=capped[:, None].astype(np.int64),
+        price_factor=np.ones(len(capped)),
+        relief_scale=np.ones(len(capped)),
+        threshold=float(threshold),
+        corridor_rows=~np.asarray(background, dtype=bool),
+    )
+    names = [str(arcs.element[a]) for a in capped]
+    assets = pd.DataFrame(
+        {"id": names, "name": names, "layer": "edge", "capacity_unit": None, "shadow_price_unit": None},
+        columns=["id", "name", "layer", "capacity_unit", "shadow_price_unit"],
+    )
+    return ctx, assets, params
 
 
 def _figures(ctx: Context, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Nominal capacity, background load, demand per problem row and costs (None: central) of one sample."""
+    """Nominal capacity, background load, demand per problem row and costs (None: central) of one sample.
+
+    Capacities scale with their parameter (``value / central``: the scenario's derates stay applied; the
+    geodata's capacities are > 0); amounts and costs move by ``value - central``, so a range around a central
+    value of 0 is sampled too. At the central values every figure is the one ``corridor analyze`` uses.
+    """
     nominal = ctx.nominal.copy()
-    for j, on in ctx.cap_params:
-        nominal[on] = nominal[on] * _ratio(values, j, ctx.central)
+    col = ctx.cap_col
+    on = col >= 0
+    if on.any():
+        central = ctx.central[col[on]]
+        value = values[col[on]]
+        nominal[on] = nominal[on] * (value / central)
     preload = np.zeros(len(nominal))
-    for row, j in zip(ctx.preload, ctx.preload_param, strict=True):
-        preload += row * _ratio(values, int(j), ctx.central)  # in build_network's order: the same sums
-    factors = np.array([_ratio(values, int(j), ctx.central) for j in ctx.demand_param])
+    for mask, amount, j in zip(ctx.preload_mask, ctx.preload_amount, ctx.preload_param, strict=True):
+        preload += mask * (amount if j < 0 else values[j])  # in build_network's order: the same sums
+    j = ctx.demand_param
+    delta = np.where(j >= 0, values[np.maximum(j, 0)] - ctx.demand_amount, 0.0) if len(j) else np.zeros(0)
     n = len(ctx.problem.demand)
-    num = np.bincount(ctx.demand_row, weights=ctx.demand_amount * factors, minlength=n)
-    den = np.bincount(ctx.demand_row, weights=ctx.demand_amount, minlength=n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        demand = ctx.problem.demand * np.where(den > 0, num / den, 1.0)
+    demand = np.maximum(ctx.problem.demand + np.bincount(ctx.demand_row, weights=delta, minlength=n), 0.0)
     cost = None
     if ctx.cost_params:
         cost = ctx.problem.cost.copy()
-        for j, on, per_c in ctx.cost_params:
-            cost[:, on] += per_c[:, None] * (values[j] - ctx.central[j])
+        for j, on_arcs, per_c in ctx.cost_params:
+            cost[:, on_arcs] += per_c[:, None] * (values[j] - ctx.central[j])
     return nominal, preload, demand, cost
 
 
@@ -423,56 +534,148 @@ def _evaluate(ctx: Context, master: MasterLP, values: np.ndarray) -> np.ndarray:
 _MASTERS: dict[str, tuple[MasterLP, tuple[Any, ...]]] = {}
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Compiled kernels on one thread while this process evaluates samples: the workers share the cores."""
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _master(ctx: Context) -> tuple[MasterLP, tuple[Any, ...]]:
+    """This process's warm master for ``ctx`` and its checkpoint after the central solve (built once)."""
+    if ctx.token not in _MASTERS:
+        _MASTERS.clear()
+        master = MasterLP(ctx.problem)
+        master.solve(detail=False)
+        _MASTERS[ctx.token] = (master, master.checkpoint())
+    return _MASTERS[ctx.token]
+
+
 def run_batch(ctx: Context, start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
     """Evaluate a batch of samples (rows of ``values``) from the checkpoint of this process's warm master.
 
     The master is built and solved at the central values once per process and context; every batch starts
     from that checkpoint, so its results do not depend on the batches this process ran before.
     """
-    import numba
-
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)  # the workers share the cores between them
-    try:
-        if ctx.token not in _MASTERS:
-            _MASTERS.clear()
-            master = MasterLP(ctx.problem)
-            master.solve(detail=False)
-            _MASTERS[ctx.token] = (master, master.checkpoint())
-        master, mark = _MASTERS[ctx.token]
+    with _one_thread():
+        master, mark = _master(ctx)
         master.restore(mark)
         return start, np.array([_evaluate(ctx, master, v) for v in values])
-    finally:
-        numba.set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------- execution
 
 
 _WORKER_CTX: list[Context] = []
+#: Environment of every worker process: one thread each for the compiled kernels and the numeric libraries
+#: (the processes share the cores; each evaluates its samples on one thread).
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated with ``values`` for the block (spawned processes inherit it)."""
+    import os
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _init_worker(ctx: Context) -> None:
+    """Start of a local worker process: keep the context and build the warm master now, while the parent
+    already evaluates its first batches."""
     _WORKER_CTX[:] = [ctx]
+    with _one_thread():
+        _master(ctx)
 
 
 def _worker_batch(start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
     return run_batch(_WORKER_CTX[0], start, values)
 
 
+def _ready() -> None:
+    """Run on every Dask worker as the cluster starts: unpickling it imports this module there."""
+
+
 @contextlib.contextmanager
-def _bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A progress bar with an ETA on stderr when it is a terminal (tqdm if installed)."""
-    if not enabled or not sys.stderr.isatty():
+def _bar(total: int, enabled: bool) -> Iterator[Callable[[int], object]]:
+    """The package's progress bar (tqdm, on a terminal) over ``total`` samples, or a no-op when disabled."""
+    if not enabled:
         yield lambda n: None
         return
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        yield lambda n: None
-        return
-    with tqdm(total=total, unit="sample", file=sys.stderr, leave=False) as bar:
-        yield bar.update
+    with progress(total, unit="sample", desc="samples") as advance:
+        yield advance
+
+
+class Cluster:
+    """A Dask client being connected in a background thread (for ``"local"``, its ``LocalCluster`` started and
+    this module imported on every worker), so that the workers start while this process prepares the samples.
+
+    Parameters
+    ----------
+    scheduler
+        ``tcp://host:8786``, or ``"local"`` for a ``LocalCluster`` of ``workers`` single-threaded processes.
+    workers
+        Processes of the ``LocalCluster``.
+
+    Use it as a context manager (it closes the client and the cluster), and pass it to :func:`run` as
+    ``scheduler``.
+    """
+
+    def __init__(self, scheduler: str, *, workers: int = 1) -> None:
+        import threading
+
+        self.scheduler = scheduler
+        self._stack = contextlib.ExitStack()
+        self._client: tuple[Any, str] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(workers,), name="corridor-dask-start", daemon=True)
+        self._thread.start()
+
+    def _start(self, workers: int) -> None:
+        try:
+            client, backend = _connect(self.scheduler, workers, self._stack)
+            client.run(_ready)
+            self._client = (client, backend)
+        except BaseException as e:  # handed to the caller by get()
+            self._error = e
+
+    def ready(self) -> bool:
+        """Whether the start has ended (connected, or failed: :meth:`get` says which)."""
+        return not self._thread.is_alive()
+
+    def get(self) -> tuple[Any, str]:
+        """The connected client and the backend's name (waits for the start; raises what stopped it)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._client is not None
+        return self._client
+
+    def close(self) -> None:
+        """Close the client and the ``LocalCluster`` started for it (after the start has ended)."""
+        self._thread.join()
+        self._stack.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def run(
@@ -480,20 +683,46 @@ def run(
     values: np.ndarray,
     *,
     workers: int = 1,
-    scheduler: str | None = None,
+    scheduler: str | Cluster | None = None,
     progress: bool = False,
 ) -> tuple[np.ndarray, str]:
-    """Evaluate every sample, in batches of :data:`BATCH`: in this process (``workers=1``), in ``workers``
-    local processes, or on a Dask cluster (``scheduler`` an address ``tcp://host:8786``, or ``"local"`` for a
-    ``distributed.LocalCluster`` of ``workers`` processes). Returns the result rows in sample order and the
-    backend's name. Ctrl-C stops the workers and raises ``KeyboardInterrupt``: nothing partial is returned.
+    """Evaluate every sample, in batches of :data:`BATCH`.
+
+    Parameters
+    ----------
+    ctx
+        From :func:`prepare`.
+    values
+        One row per sample (:func:`design`).
+    workers
+        Processes that evaluate batches: this one and ``workers - 1`` local worker processes, each building
+        its warm master once (the parent's is built while the workers start); or the ``LocalCluster``'s
+        processes.
+    scheduler
+        Run on Dask instead: an address ``tcp://host:8786``, ``"local"`` for a ``distributed.LocalCluster`` of
+        ``workers`` processes, or a :class:`Cluster` already starting. While the cluster starts, this process
+        evaluates batches itself; it stops when the cluster is up, which takes the remaining batches.
+    progress
+        Show a progress bar on stderr when it is a terminal.
+
+    Returns
+    -------
+    results, backend
+        The result rows in sample order and the backend's name. Ctrl-C stops the workers and raises
+        ``KeyboardInterrupt``: nothing partial is returned.
     """
     n = len(values)
     batches = [(s, values[s : s + BATCH]) for s in range(0, n, BATCH)]
-    parts: dict[int, np.ndarray] = {}
+    parts = _Rows(n)
     with _bar(n, progress) as advance:
         if scheduler:
-            backend = _run_dask(ctx, batches, parts, advance, scheduler=scheduler, workers=workers)
+            with contextlib.ExitStack() as stack:
+                cluster = (
+                    scheduler
+                    if isinstance(scheduler, Cluster)
+                    else stack.enter_context(Cluster(scheduler, workers=workers))
+                )
+                backend = _run_dask(ctx, batches, parts, advance, cluster)
         elif workers <= 1 or len(batches) <= 1:
             backend = "local (1 process)"
             for start, vals in batches:
@@ -504,35 +733,72 @@ def run(
             _run_pool(ctx, batches, parts, advance, workers=workers)
     if not batches:
         return np.zeros((0, 0)), "none"
-    return np.concatenate([parts[s] for s, _ in batches]), backend
+    assert parts.array is not None and parts.filled == n
+    return parts.array, backend
 
 
-def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, workers: int) -> None:
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+class _Rows:
+    """The result rows of all samples, each batch written in place as it arrives (no second copy at the end:
+    on a 10k-edge network 1,000 samples hold 300 MB of rows)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.array: np.ndarray | None = None
+        self.filled = 0
+
+    def __setitem__(self, start: int, rows: np.ndarray) -> None:
+        if self.array is None:
+            self.array = np.empty((self.n, rows.shape[1]))
+        self.array[start : start + len(rows)] = rows
+        self.filled += len(rows)
+
+
+def _run_pool(ctx: Context, batches: list, parts: _Rows, advance: Callable[[int], None], *, workers: int) -> None:
+    """This process and ``workers - 1`` spawned ones share the batches: the workers take them from the front
+    (two each in flight), this process from the back, between looking for finished ones."""
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     from corridor.analyses.criticality import _sigint_ignored, _stop
 
+    helpers = workers - 1
+    todo = deque(batches)
+    pending: set[Future] = set()
     pool = None
-    todo = iter(batches)
+
+    def collect(done: set[Future]) -> None:
+        for f in done:
+            start, out = f.result()
+            parts[start] = out
+            advance(len(out))
+
+    def feed() -> None:
+        while todo and len(pending) < 2 * helpers:
+            pending.add(pool.submit(_worker_batch, *todo.popleft()))
+
     try:
-        with _sigint_ignored():  # Ctrl-C is the parent's to handle (see corridor.analyses.criticality)
-            # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
+        with _sigint_ignored(), _environ(WORKER_ENV):  # Ctrl-C is the parent's (see corridor.analyses.criticality)
+            # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks; the
+            # processes start with the submits (one per submit while none is idle), so within this block
             pool = ProcessPoolExecutor(
-                max_workers=workers,
+                max_workers=helpers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(ctx,),
             )
-            pending = {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}  # starts them
-        # a few batches in flight per worker: a short queue to drop on Ctrl-C, and a cheap wait
-        pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, workers)}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                start, out = f.result()
-                parts[start] = out
-                advance(len(out))
-            pending |= {pool.submit(_worker_batch, s, v) for s, v in itertools.islice(todo, len(done))}
+            feed()
+        while todo or pending:
+            done = {f for f in pending if f.done()}
+            pending -= done
+            collect(done)
+            feed()
+            if todo:
+                start, vals = todo.pop()
+                parts[start] = run_batch(ctx, start, vals)[1]
+                advance(len(vals))
+            elif pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                collect(done)
     except BaseException:
         if pool is not None:
             # the queue's feeder thread may be blocked writing a batch to a worker that is about to end: do
@@ -544,41 +810,62 @@ def _run_pool(ctx: Context, batches: list, parts: dict, advance: Callable[[int],
     pool.shutdown()
 
 
-@contextlib.contextmanager
-def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]]:
-    """A ``distributed.Client`` and the backend's name: connected to ``scheduler`` (``tcp://host:8786``), or to a
-    ``LocalCluster`` of ``workers`` single-threaded processes started here for ``"local"``; closed on exit."""
+def _connect(scheduler: str, workers: int, stack: contextlib.ExitStack) -> tuple[Any, str]:
+    """A ``distributed.Client`` and the backend's name; ``stack`` closes them (not ``with Client``: the client
+    may be made in one thread and closed in another)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as e:
         raise ArgumentError("--scheduler needs Dask's distributed scheduler (fix: pip install 'corridor[dask]')") from e
+    if scheduler == "local":
+        n = max(1, workers)
+        # the scheduler's HTTP server on a free port: on 8787 (its default, also with None) a second cluster on
+        # the machine would warn and move
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", env=dict(WORKER_ENV)
+        )
+        stack.callback(cluster.close)
+        client = Client(cluster)
+        stack.callback(client.close)
+        return client, f"dask LocalCluster ({n} processes)"
+    client = Client(scheduler)
+    stack.callback(client.close)
+    return client, f"dask {scheduler}"
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str, *, workers: int = 1) -> Iterator[tuple[Any, str]]:
+    """A ``distributed.Client`` and the backend's name: connected to ``scheduler`` (``tcp://host:8786``), or to a
+    ``LocalCluster`` of ``workers`` single-threaded processes started here for ``"local"``; closed on exit."""
     with contextlib.ExitStack() as stack:
-        if scheduler == "local":
-            n = max(1, workers)
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            )
-            yield stack.enter_context(Client(cluster)), f"dask LocalCluster ({n} processes)"
-        else:
-            yield stack.enter_context(Client(scheduler)), f"dask {scheduler}"
+        yield _connect(scheduler, workers, stack)
 
 
-def _run_dask(
-    ctx: Context, batches: list, parts: dict, advance: Callable[[int], None], *, scheduler: str, workers: int
-) -> str:
+def _run_dask(ctx: Context, batches: list, parts: _Rows, advance: Callable[[int], None], cluster: Cluster) -> str:
+    """The batches on a Dask cluster; while it is still starting, this process evaluates batches from the back
+    (it would wait otherwise), and stops as soon as the cluster is up."""
+    from collections import deque
+
     from distributed import as_completed
 
-    with dask_client(scheduler, workers=workers) as (client, backend):
-        remote = client.scatter(ctx, broadcast=True)
-        futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in batches]
-        try:
-            for f in as_completed(futures):
-                start, out = f.result()
-                parts[start] = out
-                advance(len(out))
-        except BaseException:
-            client.cancel(futures)
-            raise
+    todo = deque(batches)
+    while todo and not cluster.ready():
+        start, vals = todo.pop()
+        parts[start] = run_batch(ctx, start, vals)[1]
+        advance(len(vals))
+    client, backend = cluster.get()
+    if not todo:
+        return backend
+    remote = client.scatter(ctx, broadcast=True)
+    futures = [client.submit(run_batch, remote, s, v, pure=False) for s, v in todo]
+    try:
+        for f in as_completed(futures):
+            start, out = f.result()
+            parts[start] = out
+            advance(len(out))
+    except BaseException:
+        client.cancel(futures)
+        raise
     return backend
 
 
@@ -595,10 +882,14 @@ def summarize(
     nc = len(COMMODITIES)
     served, diverted = rest[:, :nc], rest[:, nc : 2 * nc]
 
-    def q(x: np.ndarray, p: float) -> np.ndarray:
-        return np.percentile(x, p, axis=0)
+    def q(x: np.ndarray, p: float | list[float]) -> np.ndarray:
+        return np.percentile(x, p, axis=0)  # column by column: each asset's own percentiles
 
     price = dual * ctx.price_factor
+    binding, bottleneck = (sev == 3).mean(axis=0), (sev >= 2).mean(axis=0)
+    u05, u50, u95 = q(util, [5, 50, 95])
+    p50, p95 = q(price, [50, 95])
+    r50 = q(relief, 50)
     rows = []
     for i, rec in enumerate(assets.itertuples(index=False)):
         rows.append(
@@ -607,15 +898,15 @@ def summarize(
                 "name": rec.name,
                 "layer": rec.layer,
                 "capacity_unit": rec.capacity_unit,
-                "p_binding": float((sev[:, i] == 3).mean()),
-                "p_bottleneck": float((sev[:, i] >= 2).mean()),
-                "utilization_p05": float(q(util[:, i], 5)),
-                "utilization_p50": float(q(util[:, i], 50)),
-                "utilization_p95": float(q(util[:, i], 95)),
-                "shadow_price_p50": float(q(price[:, i], 50)),
-                "shadow_price_p95": float(q(price[:, i], 95)),
+                "p_binding": float(binding[i]),
+                "p_bottleneck": float(bottleneck[i]),
+                "utilization_p05": float(u05[i]),
+                "utilization_p50": float(u50[i]),
+                "utilization_p95": float(u95[i]),
+                "shadow_price_p50": float(p50[i]),
+                "shadow_price_p95": float(p95[i]),
                 "shadow_price_unit": rec.shadow_price_unit,
-                "relief_musd_per_year_p50": float(q(relief[:, i], 50)),
+                "relief_musd_per_year_p50": float(r50[i]),
             }
         )
     rows.sort(key=lambda r: (-r["p_binding"], -r["p_bottleneck"], -r["utilization_p50"], r["id"]))
@@ -641,7 +932,7 @@ def uncertainty(
     distribution: str = "triangular",
     parameters: pd.DataFrame | None = None,
     workers: int = 1,
-    scheduler: str | None = None,
+    scheduler: str | Cluster | None = None,
     sensitivity: bool = False,
     progress: bool = False,
     threshold: float | None = None,
@@ -663,7 +954,8 @@ def uncertainty(
     parameters
         The uncertain parameters (default: :func:`list_parameters`).
     workers, scheduler
-        Where the samples run (see :func:`run`).
+        Where the samples run (see :func:`run`; ``scheduler`` may be a :class:`Cluster` already started, which
+        stays open).
     sensitivity
         Also compute Sobol indices (SALib) of the corridor's served freight to each parameter.
     progress
@@ -687,23 +979,29 @@ def uncertainty(
     if sampler not in SAMPLERS:
         raise ArgumentError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}")
     params = parameters if parameters is not None else list_parameters(geodata, scenario, distribution=distribution)
-    ctx, assets = prepare(geodata, scenario, params, threshold=threshold)
     d = len(params)
-    if sensitivity:
-        if d == 0:
-            raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
-        from SALib.sample import sobol as saltelli
+    if sensitivity and d == 0:
+        raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
+    # a Dask cluster starts in the background while the problem and the design are prepared here
+    with contextlib.ExitStack() as stack:
+        cluster = scheduler
+        if isinstance(scheduler, str) and scheduler:
+            cluster = stack.enter_context(Cluster(scheduler, workers=workers))
+        ctx, assets = prepare(geodata, scenario, params, threshold=threshold)
+        if sensitivity:
+            from SALib.sample import sobol as saltelli
 
-        spec = {"num_vars": d, "names": [f"{p.id}:{p.field}" for p in params.itertuples()], "bounds": [[0, 1]] * d}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
-            unit = saltelli.sample(spec, samples, calc_second_order=True, seed=seed)
-        sampler_name = "saltelli"
-    else:
-        unit = _unit_design(samples, d, sampler=sampler, seed=seed)
-        sampler_name = sampler
-    values = to_values(unit, params)
-    results, backend = run(ctx, values, workers=workers, scheduler=scheduler, progress=progress)
+            names = [f"{p.id}:{p.field}" for p in params.itertuples()]
+            spec = {"num_vars": d, "names": names, "bounds": [[0, 1]] * d}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SALib warns when N is not a power of 2
+                unit = saltelli.sample(spec, samples, calc_second_order=True, seed=seed)
+            sampler_name = "saltelli"
+        else:
+            unit = _unit_design(samples, d, sampler=sampler, seed=seed)
+            sampler_name = sampler
+        values = to_values(unit, params)
+        results, backend = run(ctx, values, workers=workers, scheduler=cluster, progress=progress)
     rows, totals = summarize(results, assets, ctx)
     doc: dict[str, Any] = {
         "scenario": scenario.name,
