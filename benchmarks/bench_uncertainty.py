@@ -34,7 +34,6 @@ PHASE = """
 import json, os, resource, sys, time
 from corridor import load_geodata, load_scenario
 from corridor.analyses.uncertainty import uncertainty
-
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime

@@ -23,11 +23,6 @@ import corridor
 PACKAGE = Path(corridor.__file__).resolve().parent
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
-#: Modules another change is rewriting; their docstrings are checked once it lands (the lead empties this).
-RESERVED = {
-    "analyses/uncertainty.py",
-}
-
 
 def _sources() -> list[Path]:
     """The package's own Python files: not the vendored ones, not private folders such as ``_geodata``."""
@@ -159,7 +154,7 @@ def _public_sources() -> list[Path]:
     out = []
     for path in _sources():
         rel = path.relative_to(PACKAGE)
-        if rel.as_posix() in RESERVED or any(p.startswith("_") and p != "__init__.py" for p in rel.parts):
+        if any(p.startswith("_") and p != "__init__.py" for p in rel.parts):
             continue
         out.append(path)
     return out
@@ -169,11 +164,6 @@ def _public_sources() -> list[Path]:
 def test_public_functions_have_sections(path: Path) -> None:
     missing = missing_sections(path)
     assert not missing, f"{path.relative_to(PACKAGE)}: " + ", ".join(f"{k} lacks {v}" for k, v in missing.items())
-
-
-def test_reserved_modules_exist() -> None:
-    """The exclusion list names real files (so an entry cannot outlive a move unnoticed)."""
-    assert all((PACKAGE / rel).is_file() for rel in RESERVED)
 
 
 def test_finds_what_lacks() -> None:

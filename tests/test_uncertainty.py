@@ -177,7 +177,7 @@ def test_same_seed_same_json_on_every_backend(bundled):
     with Cluster("local", workers=2) as started:
         client, _ = started.get()  # up before the sampling: every batch runs on the cluster's processes
         on_cluster = uncertainty(data, sc, scheduler=started, **kw)
-        built = client.run(lambda: len(__import__("corridor.analyses.uncertainty", fromlist=["_MASTERS"])._MASTERS))
+        built = client.run(lambda: len(__import__("corridor.solve.sampling", fromlist=["_MASTERS"])._MASTERS))
     assert _strip(one) == _strip(on_cluster)
     assert sum(built.values()) >= 1  # a worker built a master: the samples ran there
     p = [a["p_binding"] for a in one["assets"]]

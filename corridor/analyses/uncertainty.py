@@ -45,7 +45,6 @@ import multiprocessing
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,13 +52,13 @@ import pandas as pd
 
 from corridor._errors import ArgumentError
 from corridor._progress import progress
-from corridor.analyses.bottlenecks import PRICE_UNITS, RELIEF_SHARE, UNCERTAINTY_FIELDS
+from corridor.analyses.bottlenecks import PRICE_UNITS, UNCERTAINTY_FIELDS
 from corridor.io.geodata import RANGED_FIELDS, Geodata
 from corridor.io.scenario import Scenario
 from corridor.model.network import COMMODITIES
 from corridor.model.problem import Problem
 from corridor.model.problem import prepare as prepare_problem
-from corridor.solve.master import MasterLP
+from corridor.solve.sampling import WORKER_ENV, Context, _environ, _init_worker, _ready, _worker_batch, run_batch
 
 __all__ = [
     "BATCH",
@@ -82,7 +81,6 @@ DISTRIBUTIONS = ("triangular", "uniform")
 ESTIMATE_SPREAD = 0.2
 #: Samples per task: fixed, so that the batches (and the results) do not depend on the number of workers.
 BATCH = 25
-_AT = 1e-6  # the tolerance of bottlenecks.classify
 _SEVERITY = ("ok", "busy", "near-capacity", "binding", "over-capacity")
 PARAMETER_COLUMNS = ["id", "field", "central", "low", "high", "distribution", "unit", "source_url", "note"]
 
@@ -114,6 +112,16 @@ def list_parameters(geodata: Geodata, scenario: Scenario, *, distribution: str =
         Columns ``id`` (asset id, or ``demand #i`` / ``background #i``), ``field`` (``capacity``,
         ``tariff_usd``, ``dwell_h`` or ``amount``), ``central``, ``low``, ``high``, ``distribution``, ``unit``,
         ``source_url`` and ``note``. Parameters with ``low == high`` are kept (they stay at the central value).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> params = list_parameters(g, corridor.load_scenario("target-2030", g))
+    >>> sorted(set(params["field"]))
+    ['amount', 'capacity', 'dwell_h', 'tariff_usd']
+    >>> bool(((params["low"] <= params["central"]) & (params["central"] <= params["high"])).all())
+    True
     """
     if distribution not in DISTRIBUTIONS:
         raise ArgumentError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}")
@@ -241,6 +249,17 @@ def design(parameters: pd.DataFrame, n: int, *, sampler: str = "lhs", seed: int 
         Shape ``(n, len(parameters))``. Row ``i`` depends only on the seed and ``i`` for ``sobol`` and
         ``random``; a Latin hypercube stratifies over all ``n`` samples, so with ``lhs`` it depends on ``n``
         too. Never on who evaluates it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> params = pd.DataFrame({"central": [10.0, 0.0], "low": [8.0, -1.0], "high": [12.0, 1.0],
+    ...                        "distribution": ["uniform", "triangular"]})
+    >>> values = design(params, 4, sampler="sobol", seed=1)
+    >>> values.shape, bool((values[:, 0] >= 8).all() and (values[:, 0] <= 12).all())
+    ((4, 2), True)
+    >>> bool((design(params, 8, sampler="sobol", seed=1)[:4] == values).all())  # sobol: row i is row i
+    True
     """
     return to_values(_unit_design(n, len(parameters), sampler=sampler, seed=seed), parameters)
 
@@ -248,36 +267,34 @@ def design(parameters: pd.DataFrame, n: int, *, sampler: str = "lhs", seed: int 
 # --------------------------------------------------------------------------- what one sample changes
 
 
-@dataclass(frozen=True)
-class Context:
-    """Everything a worker needs to evaluate samples (picklable; sent once to each worker)."""
-
-    token: str
-    problem: Problem
-    nominal: np.ndarray  # capacity of each arc before the background loads
-    cap_col: np.ndarray  # per arc: the parameter column of its capacity, -1 if fixed
-    preload_mask: np.ndarray  # (n_preload_entries, n_arcs): 1 on the arcs each background load entry loads
-    preload_amount: np.ndarray  # central amount of each background load entry
-    preload_param: np.ndarray  # parameter column of each load entry, -1 if fixed
-    cost_params: tuple[tuple[int, np.ndarray, np.ndarray], ...]  # (column, arcs, cost per unit change per commodity)
-    demand_row: np.ndarray  # problem row of each flow entry (corridor demand, then background flows)
-    demand_amount: np.ndarray
-    demand_param: np.ndarray  # parameter column of each flow entry, -1 if fixed
-    central: np.ndarray  # central value per parameter column
-    asset_arcs: np.ndarray  # (n_assets, width): arcs of each asset, -1 padded
-    price_factor: np.ndarray  # per asset: dual -> shadow price unit
-    relief_scale: np.ndarray  # per asset: dual × capacity -> MUSD/yr
-    threshold: float
-    corridor_rows: np.ndarray  # bool per problem row: the corridor's own demand (not background)
-
-
 def prepare(
     geodata: Geodata, scenario: Scenario, parameters: pd.DataFrame, *, threshold: float | None = None
 ) -> tuple[Context, pd.DataFrame]:
     """Build the scenario's problem once at the central values and map each parameter onto it.
 
-    Returns the :class:`Context` and the asset table (``id``, ``name``, ``layer``, ``capacity_unit``,
-    ``shadow_price_unit``) in the order of the result arrays.
+    Parameters
+    ----------
+    geodata, scenario
+        The data and the scenario.
+    parameters
+        The uncertain parameters (:func:`list_parameters`).
+    threshold
+        Utilisation that counts as near capacity (default: the scenario's ``bottleneck_threshold``).
+
+    Returns
+    -------
+    context, assets
+        The :class:`Context` (picklable: what a worker needs) and the asset table (``id``, ``name``, ``layer``,
+        ``capacity_unit``, ``shadow_price_unit``) in the order of the result arrays.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> sc = corridor.load_scenario("target-2030", g)
+    >>> ctx, assets = prepare(g, sc, list_parameters(g, sc))
+    >>> len(assets) == len(ctx.asset_arcs), "sea-aktau-alat" in set(assets["id"])
+    (True, True)
     """
     ready = prepare_problem(geodata, scenario)
     arcs, problem, rows = ready.arcs, ready.problem, ready.rows
@@ -406,6 +423,16 @@ def for_problem(
     context, assets, parameters
         For :func:`run` and :func:`summarize`, the asset table (``id``, ``name``, ``layer``, ``capacity_unit``,
         ``shadow_price_unit``; prices stay in the problem's units) and the parameter table (for :func:`design`).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> from corridor.model.problem import prepare as prepare_problem
+    >>> g = corridor.load_geodata()
+    >>> problem = prepare_problem(g, corridor.load_scenario("baseline-2024", g)).problem
+    >>> ctx, assets, params = for_problem(problem, spread=0.1)
+    >>> set(params["field"]) == {"capacity", "amount"}, bool((params["high"] > params["low"]).all())
+    (True, True)
     """
     if distribution not in DISTRIBUTIONS:
         raise ArgumentError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}")
@@ -459,156 +486,7 @@ def for_problem(
     return ctx, assets, params
 
 
-def _figures(ctx: Context, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Nominal capacity, background load, demand per problem row and costs (None: central) of one sample.
-
-    Capacities scale with their parameter (``value / central``: the scenario's derates stay applied; the
-    geodata's capacities are > 0); amounts and costs move by ``value - central``, so a range around a central
-    value of 0 is sampled too. At the central values every figure is the one ``corridor analyze`` uses.
-    """
-    nominal = ctx.nominal.copy()
-    col = ctx.cap_col
-    on = col >= 0
-    if on.any():
-        central = ctx.central[col[on]]
-        value = values[col[on]]
-        nominal[on] = nominal[on] * (value / central)
-    preload = np.zeros(len(nominal))
-    for mask, amount, j in zip(ctx.preload_mask, ctx.preload_amount, ctx.preload_param, strict=True):
-        preload += mask * (amount if j < 0 else values[j])  # in build_network's order: the same sums
-    j = ctx.demand_param
-    delta = np.where(j >= 0, values[np.maximum(j, 0)] - ctx.demand_amount, 0.0) if len(j) else np.zeros(0)
-    n = len(ctx.problem.demand)
-    demand = np.maximum(ctx.problem.demand + np.bincount(ctx.demand_row, weights=delta, minlength=n), 0.0)
-    cost = None
-    if ctx.cost_params:
-        cost = ctx.problem.cost.copy()
-        for j, on_arcs, per_c in ctx.cost_params:
-            cost[:, on_arcs] += per_c[:, None] * (values[j] - ctx.central[j])
-    return nominal, preload, demand, cost
-
-
-def _evaluate(ctx: Context, master: MasterLP, values: np.ndarray) -> np.ndarray:
-    """One sample: set its figures on the warm master, re-solve, and summarise per asset and commodity.
-
-    Returns one flat vector: utilization, dual (>= 0), severity code and relief per asset, then served and
-    diverted per commodity, then the corridor's served freight.
-    """
-    nominal, preload, demand, cost = _figures(ctx, values)
-    master.set_capacity(np.maximum(nominal - preload, 0.0))
-    master.set_demand(demand)
-    if cost is not None:
-        master.set_cost(cost)
-    sol = master.solve(detail=False)
-    if sol.status != "Optimal":
-        raise RuntimeError(f"the master LP ended with status {sol.status} on a sample")
-    problem = ctx.problem
-    n_arcs = len(nominal)
-    lengths = [len(p) for _, p, _ in sol.columns]
-    flat = np.concatenate([np.asarray(p, dtype=np.int64) for _, p, _ in sol.columns]) if lengths else np.zeros(0, int)
-    flow = np.bincount(flat, weights=np.repeat([x for *_, x in sol.columns], lengths), minlength=n_arcs)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util_arc = np.where(np.isfinite(nominal), (flow + preload) / nominal, np.nan)
-    dual_arc = np.clip(-sol.dual, 0.0, None)
-    idx = ctx.asset_arcs
-    pad = idx < 0
-    u = np.where(pad, np.nan, util_arc[np.where(pad, 0, idx)])
-    busiest = idx[np.arange(len(idx)), np.argmax(np.nan_to_num(u, nan=-1.0), axis=1)]
-    util = util_arc[busiest]
-    dual = np.where(pad, 0.0, dual_arc[np.where(pad, 0, idx)]).max(axis=1, initial=0.0)
-    severity = np.select(
-        [util > 1 + _AT, dual > _AT, np.isnan(util), util >= 1 - _AT, util >= ctx.threshold, util >= 0.5],
-        [4, 3, 0, 3, 2, 1],
-        default=0,
-    )
-    relief = dual * RELIEF_SHARE * np.nan_to_num(nominal[busiest]) * ctx.relief_scale
-    served = np.clip(sol.served, 0.0, None)
-    own = ctx.corridor_rows
-    per_c = np.zeros((2, len(COMMODITIES)))
-    np.add.at(per_c[0], problem.commodity[own], served[own])
-    np.add.at(per_c[1], problem.commodity[own], np.clip(demand[own] - served[own], 0.0, None))
-    freight = per_c[0, COMMODITIES.index("freight")]
-    return np.concatenate([util, dual, severity, relief, per_c.ravel(), [freight]])
-
-
-_MASTERS: dict[str, tuple[MasterLP, tuple[Any, ...]]] = {}
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Compiled kernels on one thread while this process evaluates samples: the workers share the cores."""
-    import numba
-
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(threads)
-
-
-def _master(ctx: Context) -> tuple[MasterLP, tuple[Any, ...]]:
-    """This process's warm master for ``ctx`` and its checkpoint after the central solve (built once)."""
-    if ctx.token not in _MASTERS:
-        _MASTERS.clear()
-        master = MasterLP(ctx.problem)
-        master.solve(detail=False)
-        _MASTERS[ctx.token] = (master, master.checkpoint())
-    return _MASTERS[ctx.token]
-
-
-def run_batch(ctx: Context, start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
-    """Evaluate a batch of samples (rows of ``values``) from the checkpoint of this process's warm master.
-
-    The master is built and solved at the central values once per process and context; every batch starts
-    from that checkpoint, so its results do not depend on the batches this process ran before.
-    """
-    with _one_thread():
-        master, mark = _master(ctx)
-        master.restore(mark)
-        return start, np.array([_evaluate(ctx, master, v) for v in values])
-
-
 # --------------------------------------------------------------------------- execution
-
-
-_WORKER_CTX: list[Context] = []
-#: Environment of every worker process: one thread each for the compiled kernels and the numeric libraries
-#: (the processes share the cores; each evaluates its samples on one thread).
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` updated with ``values`` for the block (spawned processes inherit it)."""
-    import os
-
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _init_worker(ctx: Context) -> None:
-    """Start of a local worker process: keep the context and build the warm master now, while the parent
-    already evaluates its first batches."""
-    _WORKER_CTX[:] = [ctx]
-    with _one_thread():
-        _master(ctx)
-
-
-def _worker_batch(start: int, values: np.ndarray) -> tuple[int, np.ndarray]:
-    return run_batch(_WORKER_CTX[0], start, values)
-
-
-def _ready() -> None:
-    """Run on every Dask worker as the cluster starts: unpickling it imports this module there."""
 
 
 @contextlib.contextmanager
@@ -655,11 +533,37 @@ class Cluster:
             self._error = e
 
     def ready(self) -> bool:
-        """Whether the start has ended (connected, or failed: :meth:`get` says which)."""
+        """Whether the start has ended (connected, or failed: :meth:`get` says which).
+
+        Returns
+        -------
+        bool
+            False while the client is still connecting.
+
+        Examples
+        --------
+        >>> with Cluster("local", workers=1) as cluster:  # starts in the background
+        ...     _ = cluster.get()  # waits until it is up
+        ...     cluster.ready()
+        True
+        """
         return not self._thread.is_alive()
 
     def get(self) -> tuple[Any, str]:
-        """The connected client and the backend's name (waits for the start; raises what stopped it)."""
+        """The connected client and the backend's name (waits for the start; raises what stopped it).
+
+        Returns
+        -------
+        tuple
+            ``(distributed.Client, backend name)``.
+
+        Examples
+        --------
+        >>> with Cluster("local", workers=1) as cluster:
+        ...     client, backend = cluster.get()
+        ...     backend.startswith("dask")
+        True
+        """
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -667,7 +571,15 @@ class Cluster:
         return self._client
 
     def close(self) -> None:
-        """Close the client and the ``LocalCluster`` started for it (after the start has ended)."""
+        """Close the client and the ``LocalCluster`` started for it (after the start has ended).
+
+        Examples
+        --------
+        >>> cluster = Cluster("local", workers=1)
+        >>> cluster.close()  # waits for the start, then stops the workers
+        >>> cluster.ready()
+        True
+        """
         self._thread.join()
         self._stack.close()
 
@@ -710,6 +622,17 @@ def run(
     results, backend
         The result rows in sample order and the backend's name. Ctrl-C stops the workers and raises
         ``KeyboardInterrupt``: nothing partial is returned.
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> sc = corridor.load_scenario("target-2030", g)
+    >>> params = list_parameters(g, sc)
+    >>> ctx, assets = prepare(g, sc, params)
+    >>> rows, backend = run(ctx, design(params, 30, sampler="random", seed=2))
+    >>> rows.shape[0], backend
+    (30, 'local (1 process)')
     """
     n = len(values)
     batches = [(s, values[s : s + BATCH]) for s in range(0, n, BATCH)]
@@ -969,6 +892,17 @@ def uncertainty(
         The JSON document: ``scenario``, ``year``, ``samples``, ``seed``, ``sampler``, ``backend``,
         ``batch_size``, ``parameters`` (their number), ``assets`` (ranked by ``p_binding``), ``totals`` and,
         with ``sensitivity``, ``sensitivity`` (one row per parameter: ``S1``, ``S1_conf``, ``ST``, ``ST_conf``).
+
+    Examples
+    --------
+    >>> import corridor
+    >>> g = corridor.load_geodata()
+    >>> doc = uncertainty(g, corridor.load_scenario("target-2030", g), samples=40, seed=1)
+    >>> doc["samples"], doc["seed"], doc["backend"]
+    (40, 1, 'local (1 process)')
+    >>> worst = doc["assets"][0]  # ranked by the probability of being binding
+    >>> 0.0 <= worst["p_binding"] <= 1.0, sorted(doc["totals"])[:2]
+    (True, ['data', 'freight'])
     """
     from corridor.io import _validate
 
@@ -981,7 +915,7 @@ def uncertainty(
     params = parameters if parameters is not None else list_parameters(geodata, scenario, distribution=distribution)
     d = len(params)
     if sensitivity and d == 0:
-        raise ArgumentError("--sensitivity needs at least one uncertain parameter; the scenario has none")
+        raise ArgumentError("a sensitivity analysis needs at least one uncertain parameter; the scenario has none")
     # a Dask cluster starts in the background while the problem and the design are prepared here
     with contextlib.ExitStack() as stack:
         cluster = scheduler

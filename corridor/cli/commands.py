@@ -560,7 +560,14 @@ def _uncertainty_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="baseline-2024", help="scenario (default: baseline-2024)")
     p.add_argument("--samples", type=int, default=256, help="samples (with --sensitivity: the base N; default: 256)")
     p.add_argument("--seed", type=int, default=0, help="seed of the design: the same seed, the same result")
-    p.add_argument("--sampler", default="lhs", choices=("lhs", "sobol", "random"), help="design (default: lhs)")
+    p.add_argument(
+        "--sampler",
+        default="lhs",
+        choices=("lhs", "sobol", "random"),
+        help="design: lhs (default; a Latin hypercube of all N samples: the same seed and N give the same result on "
+        "every backend, but its rows change with N), sobol (scrambled, seeded: sample i depends only on the seed "
+        "and i, so a longer run extends a shorter one) or random (likewise)",
+    )
     p.add_argument(
         "--distribution", default="triangular", choices=("triangular", "uniform"), help="(default: triangular)"
     )

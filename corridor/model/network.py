@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-import pandas as pd
 
 from corridor._errors import ScenarioError
 from corridor.io import schema
-from corridor.io.geodata import Geodata
-from corridor.io.scenario import Scenario, apply_scenario
+
+if TYPE_CHECKING:  # imported where used: a sampling worker needs Arcs, not geopandas or networkx
+    import networkx as nx
+
+    from corridor.io.geodata import Geodata
+    from corridor.io.scenario import Scenario
 
 __all__ = ["Arcs", "arcs_from_graph", "build_network", "in_node", "out_node"]
 
@@ -81,6 +84,8 @@ def out_node(graph: nx.MultiDiGraph, node_id: str) -> str:
 
 
 def _num(value: object, default: float = math.nan) -> float:
+    import pandas as pd
+
     return default if value is None or pd.isna(value) else float(value)
 
 
@@ -116,6 +121,10 @@ def build_network(geodata: Geodata, scenario: Scenario) -> nx.MultiDiGraph:
     >>> arcs["node:aktau-port"]["kind"], out_node(graph, "aktau-port")  # a port with a capacity is split
     ('node', 'aktau-port:out')
     """
+    import networkx as nx
+
+    from corridor.io.scenario import apply_scenario
+
     nodes, edges = apply_scenario(geodata, scenario)
     modes = schema.modes()
     g = nx.MultiDiGraph(scenario=scenario.name, year=scenario.year)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-import pandas as pd
 
-from corridor.io.geodata import Geodata
-from corridor.io.scenario import Scenario
 from corridor.model.network import (
     COMMODITIES,
     Arcs,
@@ -19,6 +16,13 @@ from corridor.model.network import (
     in_node,
     out_node,
 )
+
+if TYPE_CHECKING:  # imported where used: a sampling worker unpickles a Problem without geopandas or networkx
+    import networkx as nx
+    import pandas as pd
+
+    from corridor.io.geodata import Geodata
+    from corridor.io.scenario import Scenario
 
 __all__ = ["Prepared", "Problem", "build_problem", "prepare"]
 
@@ -77,6 +81,8 @@ def build_problem(arcs: Arcs, graph: nx.MultiDiGraph, scenario: Scenario) -> tup
     >>> bool((problem.penalty == rows["penalty"]).all()), problem.cost.shape == (len(COMMODITIES), problem.arcs.n_arcs)
     (True, True)
     """
+    import pandas as pd
+
     columns = ["background", "origin", "destination", "commodity", "amount"]
     entries = [(False, d.origin, d.destination, d.commodity, d.amount) for d in scenario.demand]
     entries += [(True, b.origin, b.destination, b.commodity, b.amount) for b in scenario.background if not b.is_preload]
