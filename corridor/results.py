@@ -18,7 +18,7 @@ from corridor._errors import ArgumentError
 from corridor.analyses.assign import Assignment, assign
 from corridor.analyses.bottlenecks import flag_bottlenecks
 from corridor.io import schema
-from corridor.io.geodata import Geodata, data_as_of, load_geodata
+from corridor.io.geodata import Geodata, data_as_of, data_attribution, load_geodata
 from corridor.io.scenario import Scenario, load_scenario
 
 __all__ = ["Analysis", "analyze", "bottleneck_table", "compare_methods", "data_version", "dumps", "result_document"]
@@ -263,10 +263,13 @@ def data_version(geodata: Geodata) -> str:
     return digest.hexdigest()[:12]
 
 
+def _root(geodata: Geodata) -> Path:
+    return geodata.path if geodata.path.is_dir() else geodata.path.parent
+
+
 def _data_as_of(geodata: Geodata) -> str | None:
     """ISO date the geodata's statuses were checked (``metadata.toml``), or None if not recorded."""
-    root = geodata.path if geodata.path.is_dir() else geodata.path.parent
-    date = data_as_of(root)
+    date = data_as_of(_root(geodata))
     return date.isoformat() if date else None
 
 
@@ -441,6 +444,7 @@ def result_document(
             "corridor_version": __version__,
             "data_version": data_version(geodata),
             "data_as_of": _data_as_of(geodata),
+            "attribution": data_attribution(_root(geodata)),
             "geodata": str(geodata.path),
             "parameters": result.parameters,
             "bottleneck_threshold": edges.attrs.get("threshold"),

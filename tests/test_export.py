@@ -437,3 +437,19 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     bundled = REPO / "geodata" / "x.geojson"
     assert main(["export", "--format", "geojson", "-o", str(bundled)]) == 2
     assert not bundled.exists()
+
+
+def test_exports_carry_the_data_attribution(tmp_path: Path) -> None:
+    """ODbL and CC BY 4.0 ask every derived map and database to credit its sources: the GeoJSON's provenance, the
+    GeoPackage's layer descriptions' source (the analysis document) and the Markdown report carry the credit."""
+    import corridor
+
+    run = corridor.analyze("baseline-2024")
+    assert "OpenStreetMap" in run.provenance["attribution"] and "Global Energy Monitor" in run.provenance["attribution"]
+    geojson = tmp_path / "r.geojson"
+    ex.export(run, "geojson", geojson)
+    doc = json.loads(geojson.read_text(encoding="utf-8"))
+    assert doc["corridor"]["attribution"] == run.provenance["attribution"]
+    report = tmp_path / "r.md"
+    ex.export(run, "md", report)
+    assert "Data: Rail geometry © OpenStreetMap contributors (ODbL)" in report.read_text(encoding="utf-8")

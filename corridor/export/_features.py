@@ -178,6 +178,7 @@ def _provenance(analysis: Analysis) -> dict[str, Any]:
         "data_version": p["data_version"],
         "corridor_version": p["corridor_version"],
         "coordinate_precision": COORDINATE_PRECISION,
+        "attribution": p.get("attribution"),
     }
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_GEODATA",
     "Geodata",
     "data_as_of",
+    "data_attribution",
     "geodesic_length_km",
     "load_basemap",
     "load_geodata",
@@ -838,6 +839,44 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
 
 #: Statuses of assets that are not (yet) in service but are meant to be.
 PLANNED_STATUSES = tuple(s for s, row in schema.statuses().items() if row.planned)
+
+
+def data_attribution(folder: str | os.PathLike[str] | None) -> str | None:
+    """What results made from the geodata must credit (``attribution`` in ``<folder>/metadata.toml``).
+
+    Parameters
+    ----------
+    folder : path or None
+        A geodata folder.
+
+    Returns
+    -------
+    str or None
+        The text (data, shown escaped wherever it goes); None when ``folder`` is None or records none.
+
+    Raises
+    ------
+    FileFormatError
+        ``attribution`` is set but is not a string.
+
+    Examples
+    --------
+    >>> from corridor.io.paths import bundled_geodata
+    >>> "OpenStreetMap" in data_attribution(bundled_geodata()), "Global Energy Monitor" in data_attribution(
+    ...     bundled_geodata())
+    (True, True)
+    """
+    if folder is None:
+        return None
+    path = Path(folder) / "metadata.toml"
+    if not path.is_file():
+        return None
+    value = tomllib.loads(path.read_text(encoding="utf-8")).get("attribution")
+    if value is None or isinstance(value, str):
+        return value
+    raise FileFormatError(
+        f"attribution = {value!r} is not a string", file=str(path), fix='write e.g. attribution = "© …"'
+    )
 
 
 def data_as_of(folder: str | os.PathLike[str] | None) -> datetime.date | None:

@@ -372,7 +372,10 @@ def report(
         )
         sources |= {str(u) for u in utilised["source_url"] if isinstance(u, str) and u}
 
-    lines += ["", "## Sources", "", "Of the assets listed above:", ""]
+    lines += ["", "## Sources", ""]
+    if p.get("attribution"):
+        lines += [f"Data: {_cell(p['attribution'])}", ""]
+    lines += ["Of the assets listed above:", ""]
     lines += [f"- {_source(u)}" for u in sorted(sources)] or ["- (none listed)"]
     scenario_sources = sorted(
         {d.source_url for d in analysis.scenario.demand if d.source_url}

@@ -230,9 +230,11 @@ function corridorDraw(map, dataId) {
     base[escapeHtml(data.tiles.name)] = L.tileLayer(data.tiles.url, {attribution: escapeHtml(data.tiles.attribution)});
   }
   if (!map.attributionControl) { L.control.attribution({position: "bottomright"}).addTo(map); }
-  // constant text (no data): our rail geometry is derived from OpenStreetMap, the outlines are Natural Earth's
+  // constant text (no data): rail geometry is derived from OpenStreetMap, pipeline routes from Global Energy
+  // Monitor's traces (CC BY 4.0), the outlines are Natural Earth's
   map.attributionControl.addAttribution(
     "Rail geometry \u00a9 <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap contributors</a> (ODbL)"
+    + " \u00b7 pipeline routes: <a href=\"https://globalenergymonitor.org/\">Global Energy Monitor</a> (CC BY 4.0)"
     + " \u00b7 countries: <a href=\"https://www.naturalearthdata.com/\">Natural Earth</a>");
 
   // ------------------------------------------------------------------------------------------
