@@ -31,47 +31,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from shared_networks import problem_from_npz
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def problem_from_npz(path: Path, *, penalty: float = 1000.0):  # -> corridor.model.problem.Problem
-    """The network of a ``corridor_like.py`` file as a :class:`corridor.model.problem.Problem` (freight only;
-    cost in USD/t as the arc tariff; unserved demand costs ``penalty`` per unit as in the generator's README)."""
-    from corridor.model.network import COMMODITIES, Arcs
-    from corridor.model.problem import Problem
-
-    z = np.load(path)
-    n, m = len(z["lon"]), len(z["u"])
-    allows = np.zeros((len(COMMODITIES), m), dtype=bool)
-    allows[COMMODITIES.index("freight")] = True
-    arcs = Arcs(
-        nodes=[str(i) for i in range(n)],
-        node_index={str(i): i for i in range(n)},
-        tail=z["u"].astype(np.int64),
-        head=z["v"].astype(np.int64),
-        keys=[f"e{i}" for i in range(m)],
-        element=[f"e{i}" for i in range(m)],
-        direction=np.ones(m, dtype=np.int8),
-        capacity=z["capacity"].astype(float),
-        time_h=np.zeros(m),
-        tariff=z["cost"].astype(float),
-        length_km=z["length_km"].astype(float),
-        dwell=np.zeros(m, dtype=bool),
-        allows=allows,
-        counts=allows.copy(),
-    )
-    k = len(z["od_o"])
-    return Problem(
-        arcs=arcs,
-        origin=z["od_o"].astype(np.int64),
-        destination=z["od_d"].astype(np.int64),
-        commodity=np.full(k, COMMODITIES.index("freight")),
-        demand=z["od_dem"].astype(float),
-        cost=arcs.cost({}),
-        penalty=np.full(k, penalty),
-    )
 
 
 def network_file(args: argparse.Namespace) -> Path:

@@ -36,48 +36,18 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
+from shared_networks import PENALTY, problem_from_npz
 
-from corridor.model.network import COMMODITIES, Arcs
+from corridor.model.network import COMMODITIES
 from corridor.model.problem import Problem
 from corridor.solve.master import MasterLP, new_highs, solve_aon
 
 FREIGHT = COMMODITIES.index("freight")
-PENALTY = 1000.0  # per kt unserved
 
 
 def load(data: Path, size: str, n_od: int = 100) -> Problem:
     """The shared network ``net_{size}_od{n_od}.npz`` as a solver-ready problem (freight only)."""
-    z = np.load(data / f"net_{size}_od{n_od}.npz")
-    u, v = z["u"].astype(np.int64), z["v"].astype(np.int64)
-    n, m = len(z["lon"]), len(u)
-    allows = np.zeros((len(COMMODITIES), m), dtype=bool)
-    allows[FREIGHT] = True
-    arcs = Arcs(
-        nodes=[str(i) for i in range(n)],
-        node_index={str(i): i for i in range(n)},
-        tail=u,
-        head=v,
-        keys=[str(i) for i in range(m)],
-        element=[str(i) for i in range(m)],
-        direction=np.ones(m, dtype=np.int8),
-        capacity=z["capacity"].astype(float),
-        time_h=np.zeros(m),
-        tariff=z["cost"].astype(float),
-        length_km=z["length_km"].astype(float),
-        dwell=np.zeros(m, dtype=bool),
-        allows=allows,
-        counts=allows.copy(),
-    )
-    k = len(z["od_o"])
-    return Problem(
-        arcs=arcs,
-        origin=z["od_o"].astype(np.int64),
-        destination=z["od_d"].astype(np.int64),
-        commodity=np.full(k, FREIGHT),
-        demand=z["od_dem"].astype(float),
-        cost=arcs.cost({}),
-        penalty=np.full(k, PENALTY),
-    )
+    return problem_from_npz(data / f"net_{size}_od{n_od}.npz", penalty=PENALTY)
 
 
 # --------------------------------------------------------------------------- the plain reference

@@ -81,7 +81,6 @@ DISTRIBUTIONS = ("triangular", "uniform")
 ESTIMATE_SPREAD = 0.2
 #: Samples per task: fixed, so that the batches (and the results) do not depend on the number of workers.
 BATCH = 25
-_SEVERITY = ("ok", "busy", "near-capacity", "binding", "over-capacity")
 PARAMETER_COLUMNS = ["id", "field", "central", "low", "high", "distribution", "unit", "source_url", "note"]
 
 

@@ -841,6 +841,16 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
 PLANNED_STATUSES = tuple(s for s, row in schema.statuses().items() if row.planned)
 
 
+def _metadata(folder: str | os.PathLike[str] | None, key: str) -> tuple[object, Path | None]:
+    """``key`` of ``<folder>/metadata.toml`` and the file's path; (None, None) without a folder or a file."""
+    if folder is None:
+        return None, None
+    path = Path(folder) / "metadata.toml"
+    if not path.is_file():
+        return None, None
+    return tomllib.loads(path.read_text(encoding="utf-8")).get(key), path
+
+
 def data_attribution(folder: str | os.PathLike[str] | None) -> str | None:
     """What results made from the geodata must credit (``attribution`` in ``<folder>/metadata.toml``).
 
@@ -866,12 +876,7 @@ def data_attribution(folder: str | os.PathLike[str] | None) -> str | None:
     ...     bundled_geodata())
     (True, True)
     """
-    if folder is None:
-        return None
-    path = Path(folder) / "metadata.toml"
-    if not path.is_file():
-        return None
-    value = tomllib.loads(path.read_text(encoding="utf-8")).get("attribution")
+    value, path = _metadata(folder, "attribution")
     if value is None or isinstance(value, str):
         return value
     raise FileFormatError(
@@ -908,12 +913,9 @@ def data_as_of(folder: str | os.PathLike[str] | None) -> datetime.date | None:
     None
     2025-12-31
     """
-    if folder is None:
+    value, path = _metadata(folder, "data_as_of")
+    if path is None:
         return None
-    path = Path(folder) / "metadata.toml"
-    if not path.is_file():
-        return None
-    value = tomllib.loads(path.read_text(encoding="utf-8")).get("data_as_of")
     if isinstance(value, datetime.date):
         return value
     raise FileFormatError(

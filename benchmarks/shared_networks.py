@@ -1,0 +1,50 @@
+"""The seeded networks of ``../shared/bench/corridor_like.py`` as solver-ready problems, for the benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from corridor.model.network import COMMODITIES, Arcs
+from corridor.model.problem import Problem
+
+#: Cost of a unit of unserved demand, as in the generator's README (per kt).
+PENALTY = 1000.0
+
+
+def problem_from_npz(path: Path, *, penalty: float = PENALTY) -> Problem:
+    """The network of a ``corridor_like.py`` file as a problem: freight only, the arc tariff its cost in USD/t,
+    unserved demand at ``penalty`` a unit; arc ``i`` is the asset ``str(i)``."""
+    z = np.load(path)
+    u, v = z["u"].astype(np.int64), z["v"].astype(np.int64)
+    n, m = len(z["lon"]), len(u)
+    freight = COMMODITIES.index("freight")
+    allows = np.zeros((len(COMMODITIES), m), dtype=bool)
+    allows[freight] = True
+    arcs = Arcs(
+        nodes=[str(i) for i in range(n)],
+        node_index={str(i): i for i in range(n)},
+        tail=u,
+        head=v,
+        keys=[str(i) for i in range(m)],
+        element=[str(i) for i in range(m)],
+        direction=np.ones(m, dtype=np.int8),
+        capacity=z["capacity"].astype(float),
+        time_h=np.zeros(m),
+        tariff=z["cost"].astype(float),
+        length_km=z["length_km"].astype(float),
+        dwell=np.zeros(m, dtype=bool),
+        allows=allows,
+        counts=allows.copy(),
+    )
+    k = len(z["od_o"])
+    return Problem(
+        arcs=arcs,
+        origin=z["od_o"].astype(np.int64),
+        destination=z["od_d"].astype(np.int64),
+        commodity=np.full(k, freight),
+        demand=z["od_dem"].astype(float),
+        cost=arcs.cost({}),
+        penalty=np.full(k, penalty),
+    )
