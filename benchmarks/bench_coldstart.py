@@ -77,7 +77,8 @@ def grid(side: int, seed: int = 1) -> list[np.ndarray]:
     targets = rng.integers(0, n, 60)
     weight = rng.random(len(tail)) + 0.1
     ints = [a.astype(np.int64) for a in (indptr, head)]
-    return [*ints, weight, *(a.astype(np.int64) for a in (tail, sources, tptr, targets))]
+    no_bounds = [np.zeros((1, n)), np.zeros(len(sources), dtype=np.int64)]  # the kernels' A* bounds: none
+    return [*ints, weight, *(a.astype(np.int64) for a in (tail, sources, tptr, targets)), *no_bounds]
 
 
 def _best(fn, args: list[np.ndarray], repeat: int) -> float:
@@ -94,7 +95,7 @@ def crossover(repeat: int, cwd: Path) -> None:
 
     load = medians(LOAD, repeat, cwd)
     one_off = load["numba kernels"] - load["no kernels"]
-    compiled = _sssp._compiled()
+    compiled = _sssp._compiled().paths
     print(f"\nCompiled kernels, one-off load per process (import numba + cached kernels): {one_off * 1e3:.0f} ms")
     print(f"{'grid':>8} {'nodes':>7} {'arcs':>7} {'work':>9} {'interpreted':>12} {'compiled':>10} {'µs/work':>8}")
     per_work = []

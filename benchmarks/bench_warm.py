@@ -1,21 +1,24 @@
 """Benchmark: warm re-solves (N-1, system optimum) on the shared corridor-like networks (issue #16).
 
     python ../shared/bench/corridor_like.py /tmp/bench-data        # once: the seeded networks
-    python benchmarks/bench_warm.py --data /tmp/bench-data [--only pricing parallel so n1 aon] [--repeat 3]
+    python benchmarks/bench_warm.py --data /tmp/bench-data [--only pricing parallel bounds so n1 aon] [--repeat 3]
 
 Everything is measured side by side in one run, so read the ratios more than the seconds:
 
 ``pricing``
     One pricing call (shortest paths from ~100 origins to their destinations) by the project's
     kernel choice (:func:`corridor.solve.kernels.tree_paths`), by the compiled kernel, and by SciPy's
-    ``csgraph.dijkstra`` with a path walk: the crossover that ``corridor.solve.kernels.COMPILED_WORK`` encodes.
+    ``csgraph.dijkstra`` with a path walk: the crossover that ``corridor.solve.kernels.PARALLEL_WORK`` encodes.
 ``so``
     System optimum: the project's :class:`~corridor.solve.master.MasterLP` against a plain path-based
     column generation (SciPy Dijkstra for pricing, HiGHS master re-solved warm), objectives compared.
 ``n1``
-    N-1 over the loaded arcs of the 1k network, one process: the project's :func:`n_minus_1` against
-    the plain column generation re-solved warm for every outage; the worst difference of the
-    objective changes is printed (both are exact re-solves).
+    N-1 over the loaded arcs of the 1k network, one process, on one and on two worker threads: the project's
+    :func:`n_minus_1` against the plain column generation re-solved warm for every outage (one thread); the
+    worst difference of the objective changes is printed (both are exact re-solves).
+``bounds``
+    The system optimum with the A* bounds of the kept routers and with plain Dijkstra pricing: what
+    ``corridor.solve.paths.BOUNDS_WORK`` encodes.
 ``parallel``
     The system optimum with all pricing calls serial, then all parallel: the crossover of
     ``corridor.solve.kernels.PARALLEL_WORK`` in context (pricing calls between HiGHS runs, not back to back).
@@ -179,7 +182,7 @@ def bench_pricing(data: Path, repeat: int) -> list[str]:
         "| network | work (origins × arcs) | project's choice | compiled, serial | compiled, parallel | SciPy + walk |"
     ]
     lines.append("|---|---|---|---|---|---|")
-    serial, parallel = _sssp._compiled(parallel=False), _sssp._compiled(parallel=True)
+    serial, parallel = _sssp._compiled(parallel=False).paths, _sssp._compiled(parallel=True).paths
     for size, n_od in (("1k", 100), ("10k", 100), ("100k", 100), ("100k", 1000)):
         problem = load(data, size, n_od)
         r = _Router(problem.arcs, problem.arcs.allows[FREIGHT], problem.cost[FREIGHT])
@@ -188,11 +191,12 @@ def bench_pricing(data: Path, repeat: int) -> list[str]:
         tptr = np.concatenate([[0], np.cumsum(np.bincount(inv))]).astype(np.int64)
         args = (r.indptr.astype(np.int64), r.indices.astype(np.int64), r.weight, r.row_of.astype(np.int64))
         args += (uniq.astype(np.int64), tptr, problem.destination[ks].astype(np.int64))
-        serial(*args), parallel(*args)  # compiled or loaded from numba's cache before timing
+        kernel_args = (*args, np.zeros((1, r.n)), np.zeros(len(uniq), dtype=np.int64))  # no A* bounds
+        serial(*kernel_args), parallel(*kernel_args)  # compiled or loaded from numba's cache before timing
         reps = repeat if size != "100k" else max(1, repeat // 3)
         t_choice, _ = median_time(lambda args=args: _sssp.tree_paths(*args), reps * 5)
-        t_serial, _ = median_time(lambda args=args: serial(*args), reps * 5)
-        t_parallel, _ = median_time(lambda args=args: parallel(*args), reps * 5)
+        t_serial, _ = median_time(lambda args=kernel_args: serial(*args), reps * 5)
+        t_parallel, _ = median_time(lambda args=kernel_args: parallel(*args), reps * 5)
         t_scipy, _ = median_time(lambda problem=problem: scipy_paths(problem), reps * 2)
         work = len(uniq) * len(r.indices)
         lines.append(
@@ -247,15 +251,18 @@ def bench_parallel(data: Path, repeat: int) -> list[str]:
 
 
 def bench_n1(data: Path) -> list[str]:
-    """N-1 over the loaded arcs of the 1k network, one process: project against the plain column generation."""
+    """N-1 over the loaded arcs of the 1k network in one process, on one and on two worker threads, against the
+    plain column generation (one thread)."""
     from corridor.analyses.criticality import n_minus_1
 
     problem = load(data, "1k")
     MasterLP(problem).solve()
-    t0 = time.perf_counter()
-    table = n_minus_1(problem, jobs=1)
-    t_project = time.perf_counter() - t0
-    resolved = table[table["resolved"]]
+    t_project, tables = {}, {}
+    for jobs in (1, 2):
+        t0 = time.perf_counter()
+        tables[jobs] = n_minus_1(problem, jobs=jobs)
+        t_project[jobs] = time.perf_counter() - t0
+    resolved = tables[1][tables[1]["resolved"]]
     t0 = time.perf_counter()
     plain = PlainCG(problem)
     base = plain.solve()
@@ -265,13 +272,49 @@ def bench_n1(data: Path) -> list[str]:
         blocked[int(eid)] = True
         changes[eid] = plain.solve(blocked=blocked) - base
     t_plain = time.perf_counter() - t0
-    worst = max(abs(changes[e] - resolved.loc[e, "objective_change"]) / max(1.0, abs(changes[e])) for e in changes)
+    worst = max(
+        abs(changes[e] - table.loc[e, "objective_change"]) / max(1.0, abs(changes[e]))
+        for table in tables.values()
+        for e in changes
+    )
     return [
-        "| work | project | plain column generation, warm | ratio | agreement |",
+        "| work | project | plain column generation, warm (one thread) | ratio | agreement |",
         "|---|---|---|---|---|",
-        f"| N-1, 1k network ({len(resolved)} loaded arcs), one process | {t_project:.1f} s | {t_plain:.1f} s | "
-        f"{t_plain / t_project:.1f}× | objective changes within {worst:.0e} (relative) |",
+        *(
+            f"| N-1, 1k network ({len(resolved)} loaded arcs), one process, {jobs} worker thread{'s' * (jobs > 1)} | "
+            f"{t_project[jobs]:.2f} s | {t_plain:.1f} s | {t_plain / t_project[jobs]:.1f}× | "
+            f"objective changes within {worst:.0e} (relative) |"
+            for jobs in (1, 2)
+        ),
     ]
+
+
+def bench_bounds(data: Path, repeat: int) -> list[str]:
+    """The system optimum with the kept routers' A* bounds (``corridor.solve.paths.BOUNDS_WORK``) and without."""
+    from corridor.solve import paths
+
+    lines = ["| network | origins × arcs | Dijkstra pricing | A* pricing (bounds) | A* / Dijkstra | objectives |"]
+    lines.append("|---|---|---|---|---|---|")
+    saved = paths.BOUNDS_WORK
+    try:
+        for size in ("1k", "10k", "100k"):
+            problem = load(data, size)
+            reps = repeat if size != "100k" else max(1, repeat // 3)
+            times, objective = {}, {}
+            for name, threshold in (("dijkstra", 2**62), ("a_star", 0)):
+                paths.BOUNDS_WORK = threshold
+                MasterLP(problem).solve()
+                times[name], sol = median_time(lambda problem=problem: MasterLP(problem).solve(), reps)
+                objective[name] = sol.objective
+            work = len(np.unique(problem.origin)) * problem.arcs.n_arcs
+            agree = abs(objective["a_star"] - objective["dijkstra"]) / max(1.0, abs(objective["dijkstra"]))
+            lines.append(
+                f"| {size} × 100 OD | {work:,} | {times['dijkstra']:.2f} s | {times['a_star']:.2f} s | "
+                f"{times['a_star'] / times['dijkstra']:.2f} | relative difference {agree:.0e} |"
+            )
+    finally:
+        paths.BOUNDS_WORK = saved
+    return lines
 
 
 def bench_aon(data: Path, repeat: int) -> list[str]:
@@ -296,7 +339,7 @@ def bench_aon(data: Path, repeat: int) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("CORRIDOR_BENCH_DATA", "bench-data")))
-    ap.add_argument("--only", nargs="+", default=["pricing", "parallel", "so", "n1", "aon"])
+    ap.add_argument("--only", nargs="+", default=["pricing", "parallel", "bounds", "so", "n1", "aon"])
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})", flush=True)
@@ -305,6 +348,7 @@ def main() -> None:
         "so": lambda: bench_so(args.data, args.repeat),
         "n1": lambda: bench_n1(args.data),
         "parallel": lambda: bench_parallel(args.data, args.repeat),
+        "bounds": lambda: bench_bounds(args.data, args.repeat),
         "aon": lambda: bench_aon(args.data, args.repeat),
     }
     for name in args.only:

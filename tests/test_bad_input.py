@@ -371,18 +371,20 @@ def test_export_and_map_check_their_path_argument(tmp_path: Path) -> None:
 
 
 def test_shortest_paths_never_loop_on_a_negative_cycle(bundled: corridor.Geodata) -> None:
-    """The kernel's guard: a predecessor cycle stops the path walk (it used to spin for ever)."""
+    """A negative weight never makes the kernel loop: settled nodes are never rewired (so no predecessor cycle
+    forms; the walk also stops on one), and ``tree_paths`` refuses the weight by name (it used to spin for ever)."""
     from corridor.solve.kernels import _paths, tree_paths
 
-    # 0 -1-> 1 -1-> 2, and 2 -(-5)-> 1: settling 2 rewires 1's predecessor to 2, a cycle 1 <-> 2
+    # 0 -1-> 1 -1-> 2, and 2 -(-5)-> 1: rewiring the settled 1's predecessor to 2 would make a cycle 1 <-> 2
     indptr = np.array([0, 1, 2, 3], dtype=np.int64)
     indices = np.array([1, 2, 1], dtype=np.int64)
     weights = np.array([1.0, 1.0, -5.0])
     row_of = np.array([0, 1, 2], dtype=np.int64)
     args = (np.array([0], dtype=np.int64), np.array([0, 1], dtype=np.int64), np.array([2], dtype=np.int64))
     started = time.perf_counter()
-    lengths, _, _ = _paths(indptr, indices, weights, row_of, *args)
-    assert lengths.tolist() == [-2]
+    no_bounds = (np.zeros((1, 3)), np.zeros(1, dtype=np.int64))
+    lengths, _, flat = _paths(indptr, indices, weights, row_of, *args, *no_bounds)
+    assert lengths.tolist() == [2] and flat.tolist() == [0, 1]  # 0 -> 1 -> 2, as settled
     assert time.perf_counter() - started < 60  # compiled on first use; the walk itself is instant
     with pytest.raises(ArgumentError, match="negative"):
         tree_paths(indptr, indices, weights, row_of, *args)

@@ -29,6 +29,7 @@ def _graph(seed: int, n: int, degree: int, *, integer: bool) -> list[np.ndarray]
         [a.astype(np.int64) for a in (indptr, head)]
         + [weight]
         + [a.astype(np.int64) for a in (tail, sources, tptr, targets)]
+        + [np.zeros((1, n)), np.zeros(len(sources), dtype=np.int64)]  # no A* bounds: Dijkstra
     )
 
 
@@ -37,7 +38,7 @@ def _graph(seed: int, n: int, degree: int, *, integer: bool) -> list[np.ndarray]
 def test_interpreted_and_compiled_kernels_agree_tie_for_tie(seed: int, integer: bool) -> None:
     args = _graph(seed, n=[5, 30, 120][seed % 3], degree=3, integer=integer)
     interpreted = _sssp._paths(*args)
-    compiled = _sssp._compiled()(*args)
+    compiled = _sssp._compiled().paths(*args)
     for a, b in zip(interpreted, compiled, strict=True):
         np.testing.assert_array_equal(a, b)
     assert (interpreted[0] >= 0).any()  # some targets are reachable: the comparison is not vacuous
@@ -61,8 +62,8 @@ def test_numba_is_imported_only_past_the_interpreted_budget(budget: int | None, 
 @pytest.mark.parametrize("seed", range(6))
 def test_serial_and_parallel_compiled_kernels_agree_tie_for_tie(seed: int, integer: bool) -> None:
     args = _graph(seed, n=[30, 120, 400][seed % 3], degree=3, integer=integer)
-    serial = _sssp._compiled(parallel=False)(*args)
-    parallel = _sssp._compiled(parallel=True)(*args)
+    serial = _sssp._compiled(parallel=False).paths(*args)
+    parallel = _sssp._compiled(parallel=True).paths(*args)
     for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_array_equal(a, b)
     assert (serial[0] > 0).any()
@@ -85,7 +86,7 @@ def test_the_call_size_chooses_the_serial_or_the_parallel_kernel(
 
     monkeypatch.setattr(_sssp, "_compiled", spy)
     monkeypatch.setattr(spy, "cache_info", real.cache_info, raising=False)
-    _sssp.tree_paths(*args)
+    _sssp.tree_paths(*args[:7])
     assert chosen == [parallel]
 
 
@@ -94,3 +95,74 @@ def test_a_busy_machine_runs_the_serial_kernel(monkeypatch: pytest.MonkeyPatch) 
     assert not _sssp._idle_core()
     monkeypatch.setattr(_sssp.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert _sssp._idle_core()
+
+
+def _reverse(indptr: np.ndarray, head: np.ndarray, weight: np.ndarray, tail: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.lexsort((tail, head))
+    return np.concatenate([[0], np.cumsum(np.bincount(head, minlength=len(indptr) - 1))]), tail[order], weight[order]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nearest_distances_are_scipys_multi_source_distances(seed: int) -> None:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    indptr, head, weight, tail, sources, tptr, targets, *_ = _graph(
+        seed, n=[30, 120][seed % 2], degree=3, integer=False
+    )
+    n = len(indptr) - 1
+    sets = [targets[tptr[i] : tptr[i + 1]] for i in range(len(sources))]
+    sets = [t for t in sets if len(t)]
+    tp = np.concatenate([[0], np.cumsum([len(t) for t in sets])])
+    got = _sssp.nearest_distances(*_reverse(indptr, head, weight, tail), tp, np.concatenate(sets))
+    graph = csr_matrix((weight, head, indptr), shape=(n, n))
+    for i, t in enumerate(sets):  # on the graph itself: distance from each node to the nearest target
+        want = dijkstra(graph.T.tocsr(), indices=np.unique(t), min_only=True)
+        np.testing.assert_allclose(got[i], want, rtol=1e-12)
+    assert np.isfinite(got).sum() > len(sets)  # not vacuous
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_a_star_on_nearest_distances_finds_paths_as_short_as_dijkstra(seed: int, compiled: bool) -> None:
+    """Bounds taken on the base weights stay valid for any weights at least as large (pricing: costs less
+    duals <= 0, blocked arcs at inf): A* then finds the same distances, settling fewer nodes."""
+    indptr, head, base, tail, sources, tptr, targets, *_ = _graph(
+        seed, n=[30, 120, 400][seed % 3], degree=3, integer=bool(seed % 2)
+    )
+    rng = np.random.default_rng(seed)
+    weight = base * (1 + rng.exponential(0.5, len(base)) * (rng.random(len(base)) < 0.2))  # some arcs dearer
+    weight[rng.random(len(base)) < 0.05] = np.inf  # some arcs blocked
+    pots = _sssp.nearest_distances(*_reverse(indptr, head, base, tail), tptr, targets)
+    pots = np.vstack([pots, np.zeros((1, len(indptr) - 1))])
+    row = np.arange(len(sources))
+    kernel = _sssp._compiled(parallel=False).paths if compiled else _sssp._paths
+    args = (indptr, head, weight, tail, sources, tptr, targets)
+    plain = kernel(*args, np.zeros((1, len(indptr) - 1)), np.zeros(len(sources), dtype=np.int64))
+    a_star = kernel(*args, pots, row)
+    np.testing.assert_array_equal(plain[0] >= 0, a_star[0] >= 0)  # the same targets reached
+
+    def costs(lengths, offsets, flat):
+        return [weight[flat[offsets[p] : offsets[p + 1]]].sum() for p in range(len(lengths)) if lengths[p] > 0]
+
+    np.testing.assert_allclose(costs(*a_star), costs(*plain), rtol=1e-12)
+    assert (plain[0] > 0).any()
+
+
+def test_a_router_drops_its_bounds_for_weights_below_them() -> None:
+    from corridor.model.network import COMMODITIES, Arcs
+    from corridor.solve.paths import _Router
+
+    allows = np.ones((len(COMMODITIES), 3), dtype=bool)
+    arcs = Arcs(  # a -> b -> c, or a -> c directly
+        nodes=["a", "b", "c"], node_index={"a": 0, "b": 1, "c": 2}, tail=np.array([0, 1, 0]),
+        head=np.array([1, 2, 2]), keys=["ab", "bc", "ac"], element=["ab", "bc", "ac"],
+        direction=np.ones(3, dtype=np.int8), capacity=np.full(3, 10.0), time_h=np.zeros(3),
+        tariff=np.ones(3), length_km=np.zeros(3), dwell=np.zeros(3, dtype=bool), allows=allows, counts=allows,
+    )  # fmt: skip
+    router = _Router(arcs, np.ones(arcs.n_arcs, dtype=bool), np.ones(arcs.n_arcs))
+    router.add_bounds(np.array([0]), np.array([arcs.n_nodes - 1]))
+    assert router.reweighted(np.full(arcs.n_arcs, 2.0)).bounds is not None  # dearer: the bounds hold
+    lower = np.ones(arcs.n_arcs)
+    lower[0] = 0.5
+    assert router.reweighted(lower).bounds is None  # one arc cheaper than the bounds assumed: plain Dijkstra

@@ -121,3 +121,22 @@ def test_reweighted_router_equals_a_router_built_without_the_blocked_arcs() -> N
         assert fresh == again
         assert sum(p is not None for p in fresh) > 20
         assert not any(blocked[p].any() for p in fresh if p)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_a_star_bounds_change_no_optimum_and_no_n_minus_1_change(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The A* bounds the kept routers add (``BOUNDS_WORK``) give the same system optimum and the same N-1."""
+    import corridor.solve.paths as paths
+
+    problem = grid(8, 30, seed=seed, load=1.6)
+    runs = {}
+    for bounds in (False, True):
+        monkeypatch.setattr(paths, "BOUNDS_WORK", 0 if bounds else 10**18)
+        master = MasterLP(problem)
+        runs[bounds] = (master.solve(), n_minus_1(problem, jobs=1))
+        assert (master._routers[FREIGHT].bounds is not None) == bounds  # the switch really switches
+    (plain, plain_n1), (a_star, a_star_n1) = runs[False], runs[True]
+    assert a_star.objective == pytest.approx(plain.objective, rel=1e-9)
+    np.testing.assert_allclose(a_star.served, plain.served, rtol=1e-7, atol=1e-7)
+    assert (a_star.dual < 0).any()  # congested: pricing ran on weights above the costs, where A* prunes
+    np.testing.assert_allclose(a_star_n1["objective_change"], plain_n1["objective_change"], rtol=1e-7, atol=1e-6)

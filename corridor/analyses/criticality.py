@@ -12,20 +12,20 @@ the same master LP warm (block the asset's path columns, solve, unblock) instead
 it, each from the base optimum's basis (not from the last outage's) with the blocked demands'
 detours added first, and pricing only the demands whose duals exceed their cheapest path cost.
 The shortest paths of large re-solves run on all cores (compiled, one thread per origin);
-``jobs > 1`` adds worker processes on top (spawned, so a script calling it needs the usual
-``if __name__ == "__main__":`` guard).
+``jobs > 1`` solves that many outages at once instead, on copies of the warm master in worker threads of
+this process (HiGHS and the compiled kernels release the GIL: no process to start, no model to rebuild).
+Dask (``scheduler``) takes the re-solves to other processes or machines.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing
 import os
-import signal
+import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -71,46 +71,6 @@ def _bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield report
 
 
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while worker processes start: they inherit the ignored disposition across exec (Python
-    keeps an ignored SIGINT ignored), so a Ctrl-C sent to the whole process group reaches only the parent,
-    which stops them, and no worker prints a ``KeyboardInterrupt`` traceback. (A blocked signal would not do:
-    the child's signal mask is reset on spawn.) The window is the few milliseconds of starting the processes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """End the pool's worker processes at once (they hold no files: nothing is lost), then its manager thread.
-
-    Reaches into the executor's internals (CPython 3.11-3.13): ``shutdown`` alone would wait for the running
-    chunks, and the interpreter's exit hook would then write to the closed wake-up pipe of the stopped manager
-    thread (a spurious "Exception ignored" traceback, fixed in CPython 3.12), so its entry is dropped here.
-    """
-    from concurrent.futures import process as futures_process
-
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)
-    for worker in processes:
-        with contextlib.suppress(Exception):
-            worker.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for worker in processes:
-        with contextlib.suppress(Exception):
-            worker.join(timeout=1.0)
-    if manager is not None:
-        manager.join(timeout=5.0)
-        with contextlib.suppress(Exception):
-            futures_process._threads_wakeups.pop(manager, None)
-
-
 def _solve_chunk(problem: Problem, masks: list[tuple[str, np.ndarray]]) -> list[tuple[str, float, np.ndarray]]:
     """Re-solve the master with each asset blocked in turn (one warm model per chunk, in a worker process)."""
     import numba
@@ -131,6 +91,59 @@ def _solve_chunk(problem: Problem, masks: list[tuple[str, np.ndarray]]) -> list[
         return out
     finally:
         numba.set_num_threads(threads)
+
+
+def _in_threads(
+    master: MasterLP,
+    todo: list[tuple[str, np.ndarray]],
+    results: dict[str, tuple[float, np.ndarray]],
+    *,
+    threads: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """The re-solves of ``todo`` on ``threads`` copies of the solved ``master``, one per worker thread.
+
+    HiGHS and the compiled pricing kernels release the GIL, so the copies solve on separate cores. Each thread
+    takes every ``threads``-th asset (a fixed share: the same assets meet the same copy in every run, so the
+    results do not depend on timing) and starts each outage from the base optimum's basis. The calling thread
+    collects the results; on an error or Ctrl-C the workers stop after their current outage (milliseconds).
+    """
+    mark = master.basis()
+    copies = [master, *(master.clone() for _ in range(threads - 1))]
+    was = master.threads
+    stop = threading.Event()
+    finished: queue.Queue = queue.Queue()
+
+    def work(copy: MasterLP, share: list[tuple[str, np.ndarray]]) -> None:
+        copy.threads = False  # the worker threads already share the cores: one search at a time each
+        try:
+            for eid, a in share:
+                if stop.is_set():
+                    return
+                blocked = np.zeros(copy.arcs.n_arcs, dtype=bool)
+                blocked[a] = True
+                copy.start_from(mark)
+                sol = copy.solve(blocked=blocked, detail=False)
+                finished.put((eid, sol.objective, sol.served))
+        except BaseException as e:  # handed to the calling thread, which raises it
+            finished.put(e)
+
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="corridor-n-1")
+    try:
+        for i, copy in enumerate(copies):
+            pool.submit(work, copy, todo[i::threads])
+        for done in range(1, len(todo) + 1):
+            item = finished.get()
+            if isinstance(item, BaseException):
+                raise item
+            eid, objective, served = item
+            results[eid] = (objective, served)
+            if progress:
+                progress(done, len(todo))
+    finally:
+        stop.set()
+        pool.shutdown(wait=True)
+        master.threads = was
 
 
 def n_minus_1(
@@ -161,7 +174,8 @@ def n_minus_1(
     sources, sinks : numpy.ndarray, optional
         Node indices between which to measure the freight throughput (both, or no throughput).
     jobs : int
-        Worker processes (used from 50 re-solves per process on; at most one per core).
+        Outages solved at once, each on its own copy of the warm master in a worker thread (used from 50
+        re-solves per thread on; at most one per core).
     progress : callable, optional
         Called as ``progress(done, total)`` as the re-solves finish.
     skip_unloaded : bool
@@ -222,24 +236,7 @@ def n_minus_1(
             if progress:
                 progress(done, len(todo))
     else:
-        chunks = [todo[i::jobs] for i in range(jobs)]
-        pool = None
-        try:
-            with _sigint_ignored():  # the workers start with SIGINT ignored: Ctrl-C is the parent's to handle
-                # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-                parts = pool.map(_solve_chunk, [problem] * jobs, chunks)
-            for part in parts:
-                for eid, objective, served in part:
-                    results[eid] = (objective, served)
-                done += len(part)
-                if progress:
-                    progress(min(done, len(todo)), len(todo))
-        except BaseException:  # Ctrl-C or an error: stop the workers now instead of waiting for their chunks
-            if pool is not None:
-                _stop(pool)
-            raise
-        pool.shutdown()
+        _in_threads(master, todo, results, threads=jobs, progress=progress)
     base_tp = math.nan
     tp_flow = None
     if sources is not None and sinks is not None:
@@ -313,7 +310,7 @@ def criticality(
     geodata, scenario
         The data and the scenario whose network loses one asset at a time.
     jobs : int
-        Worker processes for large networks (from about 100 re-solves on).
+        Worker threads for large networks (from about 100 re-solves on; see :func:`n_minus_1`).
     progress : bool
         Draw a progress bar on a terminal's stderr.
     skip_unloaded : bool

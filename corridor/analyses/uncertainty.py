@@ -42,9 +42,12 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
+import signal
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -675,13 +678,51 @@ class _Rows:
         self.filled += len(rows)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes start: they inherit the ignored disposition across exec (Python
+    keeps an ignored SIGINT ignored), so a Ctrl-C sent to the whole process group reaches only the parent,
+    which stops them, and no worker prints a ``KeyboardInterrupt`` traceback. (A blocked signal would not do:
+    the child's signal mask is reset on spawn.) The window is the few milliseconds of starting the processes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the pool's worker processes at once (they hold no files: nothing is lost), then its manager thread.
+
+    Reaches into the executor's internals (CPython 3.11-3.13): ``shutdown`` alone would wait for the running
+    chunks, and the interpreter's exit hook would then write to the closed wake-up pipe of the stopped manager
+    thread (a spurious "Exception ignored" traceback, fixed in CPython 3.12), so its entry is dropped here.
+    """
+    from concurrent.futures import process as futures_process
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    for worker in processes:
+        with contextlib.suppress(Exception):
+            worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in processes:
+        with contextlib.suppress(Exception):
+            worker.join(timeout=1.0)
+    if manager is not None:
+        manager.join(timeout=5.0)
+        with contextlib.suppress(Exception):
+            futures_process._threads_wakeups.pop(manager, None)
+
+
 def _run_pool(ctx: Context, batches: list, parts: _Rows, advance: Callable[[int], None], *, workers: int) -> None:
     """This process and ``workers - 1`` spawned ones share the batches: the workers take them from the front
     (two each in flight), this process from the back, between looking for finished ones."""
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
-    from corridor.analyses.criticality import _sigint_ignored, _stop
 
     helpers = workers - 1
     todo = deque(batches)
@@ -699,7 +740,7 @@ def _run_pool(ctx: Context, batches: list, parts: _Rows, advance: Callable[[int]
             pending.add(pool.submit(_worker_batch, *todo.popleft()))
 
     try:
-        with _sigint_ignored(), _environ(WORKER_ENV):  # Ctrl-C is the parent's (see corridor.analyses.criticality)
+        with _sigint_ignored(), _environ(WORKER_ENV):  # Ctrl-C is the parent's (see _sigint_ignored)
             # spawn, not fork: the compiled shortest-path kernels run OpenMP threads, which fork() breaks; the
             # processes start with the submits (one per submit while none is idle), so within this block
             pool = ProcessPoolExecutor(

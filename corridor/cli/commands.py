@@ -293,7 +293,7 @@ def _criticality_args(p: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
-        help="worker processes for large networks (default: the cores available; used from 100 re-solves on)",
+        help="outages solved at once, in worker threads (default: the cores available; used from 100 re-solves on)",
     )
     p.add_argument(
         "--scheduler",

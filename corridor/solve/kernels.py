@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import types
 from collections.abc import Callable
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from corridor._errors import ArgumentError
 
-__all__ = ["INTERPRETED_WORK", "PARALLEL_WORK", "tree_paths"]
+__all__ = ["INTERPRETED_WORK", "PARALLEL_WORK", "nearest_distances", "tree_paths"]
 
 prange = range  # numba.prange in the compiled copies (see _compiled)
 
@@ -65,8 +66,13 @@ def _pop(keys, vals, size):
     return key, val, size
 
 
-def _tree(indptr, indices, weights, source, targets, into):
-    """Dijkstra from ``source`` until all ``targets`` are settled; ``into[v]`` = CSR position of v's tree arc."""
+def _tree(indptr, indices, weights, source, targets, into, pot):
+    """Search from ``source`` until all ``targets`` are settled; ``into[v]`` = CSR position of v's tree arc.
+
+    Nodes leave the heap in order of distance plus ``pot[v]``: a lower bound on the distance from v to the
+    nearest target that never falls by more than an arc's weight along the arc (consistent), so every node
+    leaves with its shortest distance (A*). With ``pot`` all zero this is Dijkstra's algorithm.
+    """
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
     done = np.zeros(n, np.bool_)
@@ -78,31 +84,32 @@ def _tree(indptr, indices, weights, source, targets, into):
             left += 1
     keys = np.empty(len(indices) + 1)
     vals = np.empty(len(indices) + 1, np.int32)
-    size = _push(keys, vals, 0, 0.0, source)
+    size = _push(keys, vals, 0, pot[source], source)
     dist[source] = 0.0
     while size > 0 and left > 0:
-        d, u, size = _pop(keys, vals, size)
+        _, u, size = _pop(keys, vals, size)
         if done[u]:
             continue
         done[u] = True
         if want[u]:
             left -= 1
+        d = dist[u]
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
             nd = d + weights[j]
-            if nd < dist[v]:
+            if nd < dist[v] and not done[v]:
                 dist[v] = nd
                 into[v] = j
-                size = _push(keys, vals, size, nd, v)
+                size = _push(keys, vals, size, nd + pot[v], v)
 
 
-def _paths(indptr, indices, weights, row_of, sources, tptr, targets):
+def _paths(indptr, indices, weights, row_of, sources, tptr, targets, pots, pot_row):
     n = len(indptr) - 1
     k = len(sources)
     lengths = np.zeros(len(targets), np.int64)
     into = np.full((k, n), -1, np.int32)
     for i in prange(k):
-        _tree(indptr, indices, weights, sources[i], targets[tptr[i] : tptr[i + 1]], into[i])
+        _tree(indptr, indices, weights, sources[i], targets[tptr[i] : tptr[i + 1]], into[i], pots[pot_row[i]])
         for p in range(tptr[i], tptr[i + 1]):
             v = targets[p]
             steps = 0
@@ -135,6 +142,39 @@ def _paths(indptr, indices, weights, row_of, sources, tptr, targets):
     return lengths, offsets, flat
 
 
+def _nearest(indptr, indices, weights, tptr, targets):
+    """``out[i, v]``: the distance from v to the nearest of ``targets[tptr[i]:tptr[i+1]]`` (inf: none reachable).
+
+    Searches the reversed graph (the CSR given is the reverse) from all the targets at once, to the end.
+    """
+    n = len(indptr) - 1
+    k = len(tptr) - 1
+    out = np.full((k, n), np.inf)
+    for i in prange(k):
+        dist = out[i]
+        done = np.zeros(n, np.bool_)
+        keys = np.empty(len(indices) + n + 1)
+        vals = np.empty(len(indices) + n + 1, np.int32)
+        size = 0
+        for p in range(tptr[i], tptr[i + 1]):
+            t = targets[p]
+            if dist[t] > 0.0:
+                dist[t] = 0.0
+                size = _push(keys, vals, size, 0.0, t)
+        while size > 0:
+            d, u, size = _pop(keys, vals, size)
+            if done[u]:
+                continue
+            done[u] = True
+            for j in range(indptr[u], indptr[u + 1]):
+                v = indices[j]
+                nd = d + weights[j]
+                if nd < dist[v] and not done[v]:
+                    dist[v] = nd
+                    size = _push(keys, vals, size, nd, v)
+    return out
+
+
 #: Work (origins × arcs, summed over the calls of a process) done by the interpreted kernels before
 #: the compiled ones take over. The interpreted search costs about as much as importing numba and
 #: loading the compiled kernels at this size; measured by ``benchmarks/bench_coldstart.py``.
@@ -162,13 +202,16 @@ def _idle_core() -> bool:
         return True
 
 
+_loading = threading.Lock()  # one thread loads (or compiles) the kernels while the others wait
+
+
 @functools.cache
-def _compiled(*, parallel: bool = True) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The kernels compiled by numba (loaded from numba's cache, compiled on first use).
+def _compiled(*, parallel: bool = True) -> types.SimpleNamespace:
+    """The kernels compiled by numba (loaded from numba's cache, compiled on first use): ``paths`` and ``nearest``.
 
     numba caches next to this file, or, where that directory is not writable (an installed package),
     in the user's cache directory (``NUMBA_CACHE_DIR`` chooses another). ``parallel=False`` gives the
-    serial copy of :func:`_paths` (the same code, ``prange`` as ``range``).
+    serial copies of :func:`_paths` and :func:`_nearest` (the same code, ``prange`` as ``range``).
     """
     import numba
 
@@ -184,7 +227,19 @@ def _compiled(*, parallel: bool = True) -> Callable[..., tuple[np.ndarray, np.nd
     jit(_push, nogil=True)
     jit(_pop, nogil=True)
     jit(_tree, nogil=True)
-    return jit(_paths, parallel=True) if parallel else jit(_paths, nogil=True)
+    options = {"parallel": True} if parallel else {"nogil": True}
+    return types.SimpleNamespace(paths=jit(_paths, **options), nearest=jit(_nearest, **options))
+
+
+def _kernel(name: str, work: int, threads: bool) -> Callable:
+    """The interpreted or compiled, serial or parallel copy of kernel ``name`` for a call of ``work``."""
+    global _interpreted_work
+    if _compiled.cache_info().currsize == 0 and _interpreted_work + work <= INTERPRETED_WORK:
+        _interpreted_work += work
+        return globals()[name]
+    parallel = threads and work >= PARALLEL_WORK and _idle_core()
+    with _loading:
+        return getattr(_compiled(parallel=parallel), name.lstrip("_"))
 
 
 def tree_paths(
@@ -195,6 +250,9 @@ def tree_paths(
     sources: np.ndarray,
     tptr: np.ndarray,
     targets: np.ndarray,
+    *,
+    potential: tuple[np.ndarray, np.ndarray] | None = None,
+    threads: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortest paths from each ``sources[i]`` to each of ``targets[tptr[i]:tptr[i+1]]``.
 
@@ -215,6 +273,14 @@ def tree_paths(
         The origins, one search each.
     tptr, targets : numpy.ndarray
         The destinations of ``sources[i]`` are ``targets[tptr[i]:tptr[i+1]]``.
+    potential : tuple of numpy.ndarray, optional
+        ``(pots, row)``: search from ``sources[i]`` by A* on ``pots[row[i]]``, a lower bound on each node's
+        distance to the nearest of that source's targets that falls by at most an arc's weight along the arc
+        (e.g. :func:`nearest_distances` on weights no greater than ``weights``). The paths are shortest paths
+        either way; the bound only saves the nodes it proves too far.
+    threads : bool
+        Whether a large call may run one origin per thread (False: always serial, e.g. when the caller
+        already runs one search per thread; the paths are the same either way).
 
     Returns
     -------
@@ -243,16 +309,14 @@ def tree_paths(
     >>> lengths.tolist(), flat[offsets[0] : offsets[1]].tolist()  # 0 -> 2 by positions 0 then 2
     ([2, -1, 0], [0, 2])
     """
-    global _interpreted_work
     w = np.asarray(weights, dtype=np.float64)
     if not (w >= 0).all():  # also catches NaN
         raise ArgumentError("shortest paths need finite weights >= 0; a weight is negative or not a number")
-    work = len(sources) * max(len(indices), 1)
-    if _compiled.cache_info().currsize == 0 and _interpreted_work + work <= INTERPRETED_WORK:
-        _interpreted_work += work
-        kernel = _paths
+    if potential is None:
+        pots, row = np.zeros((1, len(indptr) - 1)), np.zeros(len(sources), dtype=np.int64)
     else:
-        kernel = _compiled(parallel=work >= PARALLEL_WORK and _idle_core())
+        pots, row = potential
+    kernel = _kernel("_paths", len(sources) * max(len(indices), 1), threads)
     lengths, offsets, flat = kernel(
         indptr.astype(np.int64),
         indices.astype(np.int64),
@@ -261,7 +325,54 @@ def tree_paths(
         sources.astype(np.int64),
         tptr.astype(np.int64),
         targets.astype(np.int64),
+        np.asarray(pots, dtype=np.float64),
+        np.asarray(row, dtype=np.int64),
     )
     if (lengths == -2).any():
         raise ArgumentError("shortest paths found a predecessor cycle: a weight is negative")
     return lengths, offsets, flat
+
+
+def nearest_distances(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    tptr: np.ndarray,
+    targets: np.ndarray,
+    *,
+    threads: bool = True,
+) -> np.ndarray:
+    """Each node's distance to the nearest of each target set, on the CSR graph given (searched to the end).
+
+    On the reverse of a graph, these are the distances from each node *to* the targets on the graph itself:
+    the A* bounds of :func:`tree_paths` (a node's distance to its nearest target on weights that are no
+    greater than the weights searched later).
+
+    Parameters
+    ----------
+    indptr, indices, weights : numpy.ndarray
+        The graph in CSR form, weights >= 0.
+    tptr, targets : numpy.ndarray
+        Target set i is ``targets[tptr[i]:tptr[i+1]]``.
+    threads : bool
+        Whether a large call may run one target set per thread.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out[i, v]``: the distance from a target of set i to node v (inf: unreachable).
+
+    Examples
+    --------
+    Arcs 0 -> 1 (weight 1) and 1 -> 2 (weight 2): from the set {0} and from the set {1, 2}:
+
+    >>> d = nearest_distances(np.array([0, 1, 2, 2]), np.array([1, 2]), np.array([1.0, 2.0]),
+    ...                       tptr=np.array([0, 1, 3]), targets=np.array([0, 1, 2]))
+    >>> d.tolist()
+    [[0.0, 1.0, 3.0], [inf, 0.0, 0.0]]
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if not (w >= 0).all():
+        raise ArgumentError("shortest paths need finite weights >= 0; a weight is negative or not a number")
+    kernel = _kernel("_nearest", (len(tptr) - 1) * max(len(indices), 1), threads)
+    return kernel(indptr.astype(np.int64), indices.astype(np.int64), w, tptr.astype(np.int64), targets.astype(np.int64))

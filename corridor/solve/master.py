@@ -4,6 +4,7 @@ The duals of the capacity rows are the shadow prices: the cost saved per unit of
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
@@ -174,6 +175,8 @@ class MasterLP:
         self._floor_cost = problem.cost  # the costs the floor holds for
         self._routers: dict[int, _Router] = {}  # each commodity's graph, re-weighted by every pricing
         self._base_weights: np.ndarray | None = None  # the pricing weights at the last unblocked optimum
+        self.threads = True  # pricing may search one origin per thread (False when solves run side by side)
+        self._extended: tuple[Any, ...] | None = None  # the last start_from's mark and basis (see there)
         self._add_columns([(k, p) for k, p in enumerate(self.cheapest) if p])
 
     def _floor_of(self, cheapest: list[list[int] | None]) -> np.ndarray:
@@ -396,6 +399,44 @@ class MasterLP:
         """
         return self.h.getBasis(), self.h.getNumCol(), self.h.getNumRow()
 
+    def clone(self) -> MasterLP:
+        """An independent copy of this master (model, basis, columns, rows, figures), to re-solve side by side.
+
+        HiGHS and the compiled pricing kernels release Python's GIL, so copies solving in threads of one
+        process run on separate cores (N-1 runs one per worker thread). A copy shares only what no solve
+        changes (the problem, the costs' floor and the routers' base graphs).
+
+        Returns
+        -------
+        MasterLP
+            A master whose next solve gives what this one's would, and whose solves leave this one alone.
+
+        Examples
+        --------
+        >>> import corridor
+        >>> from corridor.model.problem import prepare
+        >>> g = corridor.load_geodata()
+        >>> problem = prepare(g, corridor.load_scenario("baseline-2024", g)).problem
+        >>> master = MasterLP(problem)
+        >>> base = master.solve()
+        >>> twin = master.clone()
+        >>> twin.set_capacity(problem.arcs.capacity / 2)
+        >>> halved = twin.solve()
+        >>> bool(halved.objective > base.objective), master.solve().objective == base.objective
+        (True, True)
+        """
+        twin = copy.copy(self)
+        twin.h = new_highs()
+        twin.h.setOptionValue("presolve", "off")
+        twin.h.passModel(self.h.getLp())
+        twin.h.setBasis(self.h.getBasis())
+        twin.row_of_arc = self.row_of_arc.copy()
+        twin.capped_rows, twin.columns, twin.paths = list(self.capped_rows), list(self.columns), list(self.paths)
+        twin.users = {a: list(cols) for a, cols in self.users.items()}
+        twin.on_arc = {a: list(cols) for a, cols in self.on_arc.items()}
+        twin.seen, twin._routers, twin._extended = set(self.seen), dict(self._routers), None
+        return twin
+
     def start_from(self, mark: tuple[Any, int, int]) -> None:
         """Make the next solve start from a :meth:`basis`, extended to the columns and rows added since.
 
@@ -436,12 +477,18 @@ class MasterLP:
         import highspy
 
         basis, n_cols, n_rows = mark
-        if self.h.getNumCol() < n_cols or self.h.getNumRow() < n_rows:
+        now_cols, now_rows = self.h.getNumCol(), self.h.getNumRow()
+        if now_cols < n_cols or now_rows < n_rows:
             raise ArgumentError("start_from needs a basis taken since the last restore (the model has shrunk)")
-        extended = highspy.HighsBasis()
-        extended.col_status = list(basis.col_status) + [highspy.HighsBasisStatus.kLower] * (self.h.getNumCol() - n_cols)
-        extended.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * (self.h.getNumRow() - n_rows)
-        extended.valid = True
+        if self._extended is None or self._extended[0] is not mark:  # the mark's statuses, as lists, once
+            self._extended = (mark, list(basis.col_status), list(basis.row_status), -1, -1, None)
+        _, cols, rows, last_cols, last_rows, extended = self._extended
+        if (last_cols, last_rows) != (now_cols, now_rows):  # columns or rows added since: extend again
+            extended = highspy.HighsBasis()
+            extended.col_status = cols + [highspy.HighsBasisStatus.kLower] * (now_cols - n_cols)
+            extended.row_status = rows + [highspy.HighsBasisStatus.kBasic] * (now_rows - n_rows)
+            extended.valid = True
+            self._extended = (mark, cols, rows, now_cols, now_rows, extended)
         self.h.setBasis(extended)
         self.h.setOptionValue("simplex_strategy", 1)  # dual feasible: dual simplex
 
@@ -540,6 +587,7 @@ class MasterLP:
         del self.capped_rows[n_rows:]
         # a new HiGHS instance holding the checkpoint's model and basis: no state of the solves in between
         # (scaling, edge weights, factorisation) survives, so the next solves are the same in every process
+        self._extended = None
         self.h = new_highs()
         self.h.setOptionValue("presolve", "off")
         self.h.passModel(lp)
@@ -631,7 +679,14 @@ class MasterLP:
                 h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.zeros(len(fixed)))
                 if self._base_weights is not None:  # the blocked demands' detours at the unblocked prices
                     rows = np.unique([self.columns[c - self.n_fixed_cols][0] for c in fixed.tolist()])
-                    detours = _price(problem, self._base_weights, blocked=blocked, rows=rows, routers=self._routers)
+                    detours = _price(
+                        problem,
+                        self._base_weights,
+                        blocked=blocked,
+                        rows=rows,
+                        routers=self._routers,
+                        threads=self.threads,
+                    )
                     self._add_columns([(k, p) for k, p in enumerate(detours) if p])
             h.setOptionValue("simplex_strategy", 1)
         log: list[dict[str, float]] = []
@@ -672,7 +727,7 @@ class MasterLP:
             scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
             rows = self._to_price(y[:n_dem], arc_dual, tolerance * scale)
             priced = (
-                _price(problem, weights, blocked=blocked, rows=rows, routers=self._routers)
+                _price(problem, weights, blocked=blocked, rows=rows, routers=self._routers, threads=self.threads)
                 if rows is None or len(rows)
                 else []
             )

@@ -14,6 +14,12 @@ from corridor.model.network import (
 from corridor.model.problem import Problem
 
 _EPS = 1e-9
+#: Work (origins × arcs) from which a commodity's kept router adds A* bounds (:meth:`_Router.add_bounds`):
+#: one full search per origin, paid back by the repeated pricing of column generation. Measured by
+#: ``benchmarks/bench_warm.py --only bounds``.
+BOUNDS_WORK = 50_000
+#: Memory the bounds may take (a float per origin and node).
+BOUNDS_BYTES = 256 * 2**20
 
 
 class _Router:
@@ -43,6 +49,28 @@ class _Router:
         self.weight = self.matrix.data  # the weight of each CSR position
         self.row_of = tails  # the tail node of each CSR position
         self.simple = bool(first.all())  # no parallel arcs: the CSR layout does not depend on the weights
+        self.bounds: tuple[np.ndarray, np.ndarray] | None = None  # A* bounds (see add_bounds)
+        self.bounded_by: np.ndarray | None = None  # the weights the bounds hold for (and for all greater ones)
+
+    def add_bounds(self, origins: np.ndarray, destinations: np.ndarray) -> None:
+        """Keep, for each origin, every node's distance to the nearest of its destinations on these weights.
+
+        Searches weighted no lower than these (pricing: costs less capacity duals, which are <= 0) then run
+        A* on them (:func:`corridor.solve.kernels.tree_paths`): the same shortest paths, settling only the
+        nodes that may lie on one. One full search per origin, on the reversed graph, once.
+        """
+        from corridor.solve.kernels import nearest_distances
+
+        uniq, inverse = np.unique(origins, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        tptr = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=len(uniq)))])
+        rev = np.lexsort((self.row_of, self.indices))  # the CSR positions by head: the reversed graph
+        r_indptr = np.concatenate([[0], np.cumsum(np.bincount(self.indices, minlength=self.n))])
+        dist = nearest_distances(r_indptr, self.row_of[rev], self.weight[rev], tptr, destinations[order])
+        pots = np.vstack([dist, np.zeros((1, self.n))])  # the last row, all zero, for origins not given
+        row = np.full(self.n, len(uniq), dtype=np.int64)
+        row[uniq] = np.arange(len(uniq))
+        self.bounds, self.bounded_by = (pots, row), self.weight
 
     def reweighted(self, weight: np.ndarray, blocked: np.ndarray | None = None) -> _Router | None:
         """This router's graph on other weights, ``blocked`` arcs left out (None: the layout depends on them).
@@ -56,13 +84,18 @@ class _Router:
         out = copy.copy(self)
         out.weight = w if blocked is None else np.where(blocked[self.arc], np.inf, w)
         out.matrix = None
+        if self.bounds is not None and not (w >= self.bounded_by).all():  # (tiny positive duals): plain Dijkstra
+            out.bounds = None
         return out
 
-    def paths(self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256) -> list[list[int] | None]:
+    def paths(
+        self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256, threads: bool = True
+    ) -> list[list[int] | None]:
         """Arc-index paths for each (origin, destination) pair; None where unreachable.
 
         Origins are taken ``chunk`` at a time; each origin's Dijkstra (compiled, one thread per
-        origin) stops once all its destinations are settled (see :mod:`corridor.solve.kernels`).
+        origin when ``threads`` and the call is large) stops once all its destinations are settled
+        (see :mod:`corridor.solve.kernels`).
         """
         from corridor.solve.kernels import tree_paths
 
@@ -74,8 +107,17 @@ class _Router:
             ks = ks[np.argsort(inverse[ks], kind="stable")]
             counts = np.bincount(inverse[ks] - start, minlength=len(block))
             tptr = np.concatenate([[0], np.cumsum(counts)])
+            potential = None if self.bounds is None else (self.bounds[0], self.bounds[1][block])
             lengths, offsets, flat = tree_paths(
-                self.indptr, self.indices, self.weight, self.row_of, block, tptr, destinations[ks]
+                self.indptr,
+                self.indices,
+                self.weight,
+                self.row_of,
+                block,
+                tptr,
+                destinations[ks],
+                potential=potential,
+                threads=threads,
             )
             arcs = self.arc[flat].tolist()
             for p, k in enumerate(ks.tolist()):
@@ -91,11 +133,13 @@ def _price(
     blocked: np.ndarray | None = None,
     rows: np.ndarray | None = None,
     routers: dict[int, _Router] | None = None,
+    threads: bool = True,
 ) -> list[list[int] | None]:
     """Shortest path per demand row on per-commodity arc weights ``weights[c, a]``, avoiding ``blocked`` arcs.
 
     Only the demand rows ``rows`` (indices; all when None) are priced; the others get None. ``routers``
-    keeps each commodity's graph between calls (see :meth:`_Router.reweighted`).
+    keeps each commodity's graph between calls (see :meth:`_Router.reweighted`); ``threads`` lets a
+    large call search one origin per thread.
     """
     paths: list[list[int] | None] = [None] * len(problem.demand)
     asked = np.arange(len(problem.demand)) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -105,10 +149,15 @@ def _price(
         if routers is not None:
             if c not in routers:
                 routers[c] = _Router(problem.arcs, problem.arcs.allows[c], problem.cost[c])
+                ours = problem.commodity == c
+                n_origins = len(np.unique(problem.origin[ours]))
+                if n_origins * len(routers[c].arc) >= BOUNDS_WORK and n_origins * routers[c].n * 8 <= BOUNDS_BYTES:
+                    routers[c].add_bounds(problem.origin[ours], problem.destination[ours])
             router = routers[c].reweighted(weights[c], blocked)
         if router is None:
             allowed = problem.arcs.allows[c] if blocked is None else problem.arcs.allows[c] & ~blocked
             router = _Router(problem.arcs, allowed, weights[c])
-        for k, p in zip(rows, router.paths(problem.origin[rows], problem.destination[rows]), strict=True):
+        found = router.paths(problem.origin[rows], problem.destination[rows], threads=threads)
+        for k, p in zip(rows, found, strict=True):
             paths[k] = p
     return paths
