@@ -58,7 +58,6 @@ PUBLISHED_LENGTHS = {
 }  # fmt: skip
 #: Published lengths of routes made of several edges (no figure is published for the split): edges, km, source.
 PUBLISHED_TOTALS = {
-    "BTC Sangachal-Ceyhan": (("pipe-btc-aze", "pipe-btc-geo", "pipe-btc-tur"), 1768.0, "bp"),
     "SCP Sangachal-Turkish border": (("pipe-scp-aze", "pipe-scp-geo"), 692.0, "SGC"),
     "Baku-Supsa": (("pipe-wrep-aze", "pipe-wrep-geo"), 829.6, "SOCAR"),
     "CPC Tengiz-Novorossiysk": (("pipe-cpc-tengiz-atyrau", "pipe-cpc-atyrau-novorossiysk"), 1511.0, "CPC 2023"),
@@ -75,8 +74,6 @@ PUBLISHED_TOTALS = {
 #: which and what was tried); an entry fails once its line is within the normal tolerance (delete it then) or when
 #: the allowance is more than one point looser than the line needs.
 KNOWN_SHORT = {
-    "pipe-btc-geo": (0.06, "GEM's trace of the Kodiana mountain section under-counts its bends"),
-    "pipe-btc-tur": (0.06, "hand-digitised between towns; GEM's trace is shorter still"),
     "pipe-scp-aze": (0.05, "GEM's SCP trace is smoother than its BTC trace of the same corridor"),
     "pipe-wrep-geo": (0.04, "GEM's trace, 3.2 % short"),
     "pipe-kcp-atyrau-kenkiyak": (0.05, "GEM's trace has 13 vertices for 449 km"),
@@ -84,7 +81,6 @@ KNOWN_SHORT = {
     "rail-altynkol-zhetygen": (0.05, "station by station east of Shelek, legs of up to 37 km"),
     "rail-beyneu-mangyshlak": (0.06, "station by station, legs of up to 38 km"),
     "rail-kartsakhi-kars": (0.04, "station by station, legs of up to 18 km down to Kars"),
-    "rail-marabda-akhalkalaki": (0.13, "only two of its stations are mapped in the extract; coarse graph line"),
     "rail-almaty-bypass": (0.08, "station by station through the bypass's three mapped stations"),
     "rail-darbaza-maktaaral": (0.24, "under construction, alignment not published: schematic"),
     "rail-kars-dilucu": (0.17, "under construction, alignment not published: schematic"),
@@ -95,7 +91,6 @@ KNOWN_SHORT = {
     "power-agstafa-gardabani": (0.23, "schematic: no public trace of the 330 kV line"),
     "fiber-siyazan-turkmenbashi": (0.16, "too long: approximate landings, 'about 300 km' published"),
     # totals of PUBLISHED_TOTALS
-    "BTC Sangachal-Ceyhan": (0.04, "pipe-btc-geo and pipe-btc-tur"),
     "SCP Sangachal-Turkish border": (0.04, "pipe-scp-aze"),
     "CPC Tengiz-Novorossiysk": (0.05, "GEM's 12-vertex trace; the Tengiz-Atyrau leg is schematic"),
     "Dostyk-Moyynty": (0.06, "Aktogay-Balkhash station by station, stations 25-46 km apart"),

@@ -89,11 +89,15 @@ def test_wheel_carries_geodata_and_every_vendored_asset(wheel: Path) -> None:
     missing = sorted(f for f in files if f"corridor/render/vendor/{f}" not in names)
     assert not missing, f"vendored assets not in the wheel: {missing}"
     geodata = REPO / "geodata"
-    shipped = [p.relative_to(geodata).as_posix() for p in geodata.rglob("*") if p.is_file() and p.parent.name != "src"]
+    sources = geodata / "src"  # the curated sources the GeoJSON is built from (tools/): not shipped
+    shipped = [
+        p.relative_to(geodata).as_posix() for p in geodata.rglob("*") if p.is_file() and sources not in p.parents
+    ]
     assert {"nodes.geojson", "edges.geojson", "basemap.geojson", "SOURCES.md", "LICENSE-basemap.md"} <= set(shipped)
     assert any(s.startswith("scenarios/") for s in shipped)
     missing = sorted(s for s in shipped if f"corridor/_geodata/{s}" not in names)
     assert not missing, f"geodata not in the wheel: {missing}"
+    assert not [n for n in names if n.startswith("corridor/_geodata/src/")]
 
 
 def test_installed_wheel_runs_offline_from_an_empty_folder(fresh_venv: Path, tmp_path: Path) -> None:

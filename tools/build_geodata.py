@@ -120,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     node_fields = schema_fields("nodes")
     edge_fields = schema_fields("edges")
     node_names = {f for f, _ in node_fields} | {"lon", "lat"}
-    # `derive` (waypoints for tools/derive_rail.py), `derive_gem` (a GEM route for tools/derive_gem.py) and
-    # `derive_osm`/`derive_stations` (tools/derive_osm_rail.py) are build-time inputs of those scripts only
-    edge_names = {f for f, _ in edge_fields} | {"via", "route", "derive", "derive_gem", "derive_osm", "derive_stations"}
+    # `derive` (waypoints for tools/derive_rail.py), `derive_gem`/`derive_trace` (a GEM route or a trace kept in
+    # geodata/src/traces/ for tools/derive_gem.py) and `derive_osm`/`derive_stations` (tools/derive_osm_rail.py) are
+    # build-time inputs of those scripts only
+    edge_names = {f for f, _ in edge_fields} | {
+        "via", "route", "derive", "derive_gem", "derive_trace", "derive_osm", "derive_stations"
+    }  # fmt: skip
 
     nodes: dict[str, dict] = {}
     edges: dict[str, dict] = {}

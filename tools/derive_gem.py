@@ -12,6 +12,11 @@ projection by a straight leg (the GEM route and our node rarely coincide; the sc
 
 `derive_gem` is a build-time input only: tools/build_geodata.py ignores it (it is not written to the GeoJSON).
 
+An edge may name a trace kept in this repository instead, `derive_trace = "traces/<name>.geojson"` (relative
+to geodata/src/): it is cut and simplified the same way. geodata/src/traces/btc-osm.geojson is the whole BTC
+line as mapped in OpenStreetMap (67 `man_made=pipeline` ways, © OpenStreetMap contributors, ODbL; see the
+file's properties for where it was stitched), denser than GEM's trace in Georgia and Türkiye.
+
 Licence: GEM's trackers are published under CC BY 4.0; credit "Global Energy Monitor, Global Oil/Gas
 Infrastructure Tracker" (see geodata/SOURCES.md). The routes are GEM's digitisations of operators' and other
 published maps, at the accuracy GEM gives per project (RouteAccuracy).
@@ -103,7 +108,7 @@ def derive_via(lines: list[LineString], a: list[float], b: list[float]) -> tuple
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--gem", type=Path, required=True, help="checkout of GlobalEnergyMonitor/GOIT-GGIT-pipeline-routes")
+    ap.add_argument("--gem", type=Path, help="checkout of GlobalEnergyMonitor/GOIT-GGIT-pipeline-routes")
     ap.add_argument("--check", action="store_true", help="compare only, do not write")
     ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
     args = ap.parse_args(argv)
@@ -117,16 +122,23 @@ def main(argv: list[str] | None = None) -> int:
         text = f.read_text(encoding="utf-8")
         new_text = text
         for e in d.get("edge", []):
-            if "derive_gem" not in e or (args.edge and e["id"] not in args.edge):
+            if ("derive_gem" not in e and "derive_trace" not in e) or (args.edge and e["id"] not in args.edge):
                 continue
             a, b = nodes[e["from_id"]], nodes[e["to_id"]]
-            via, gap_a, gap_b = derive_via(gem_lines(route_file(args.gem, e["derive_gem"])), a, b)
+            if "derive_trace" in e:
+                lines = gem_lines(SRC / e["derive_trace"])
+            elif args.gem is None:
+                ap.error(f"{e['id']} derives from GEM route {e['derive_gem']}: give --gem")
+            else:
+                lines = gem_lines(route_file(args.gem, e["derive_gem"]))
+            via, gap_a, gap_b = derive_via(lines, a, b)
             old = [[float(x), float(y)] for x, y in e.get("via", [])]
             same = old == via
             changed += not same
             pub = e.get("published_length_km")
             print(
-                f"{e['id']:<36} {e['derive_gem']:>7} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
+                f"{e['id']:<36} {e.get('derive_gem', 'trace'):>7}"
+                f" {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
                 f" {'' if pub is None else f'{pub:.1f}':>8} {gap_a:5.1f} {gap_b:5.1f}"
                 f"  {'unchanged' if same else 'CHANGED'}"
             )

@@ -23,12 +23,18 @@ Neither key is written to the GeoJSON (tools/build_geodata.py ignores them).
 
 Where the extract has no railway ways (Georgia), `--routes` adds the ways of OpenStreetMap passenger-route
 relations as fetched with their geometry by https://github.com/Argbjorn/georgian_railway_2025 (static/data/
-routes_geodata/<relation id>.json; OpenStreetMap data, ODbL).
+routes_geodata/<relation id>.json; OpenStreetMap data, ODbL), and `--network` every `railway=rail` way of
+Georgia from the same repository's overpass-turbo export (static/js/components/railway-network/
+railway-network-data.js, 2026-01-27, commit 4d2e52c; OpenStreetMap data, ODbL), which also has the freight
+lines (Marabda - Tsalka - Akhalkalaki). Way ends that stop within JOIN_M of another way's vertex without
+sharing it (7-30 m on that line) are joined to it.
 
 Usage:
     python tools/derive_osm_rail.py --extract /path/to/Asia_Railway_Calculator/data --routes /path/to/routes_geodata
     python tools/derive_osm_rail.py --extract DIR --check      # only compare; exit 1 if any via would change
     python tools/derive_osm_rail.py --extract DIR --edge rail-bolashak-bereket
+    python tools/derive_osm_rail.py --extract DIR --routes DIR --network railway-network-data.js \
+        --edge rail-tbilisi-marabda --edge rail-marabda-akhalkalaki
 """
 
 from __future__ import annotations
@@ -69,10 +75,46 @@ def _add_way(g: nx.Graph, latlon: list) -> None:
             g.add_edge(p, q, weight=_km(p, q))
 
 
-def load_graph(extract: Path, routes: Path | None = None) -> nx.Graph:
+#: Metres within which a way's loose end is joined to the nearest vertex of another way (ways drawn to touch).
+JOIN_M = 40.0
+
+
+def _join_loose_ends(g: nx.Graph) -> None:
+    from scipy.spatial import cKDTree
+
+    keys = list(g.nodes)
+    xy = np.array(keys)
+    scale = np.cos(np.radians(xy[:, 1].mean()))
+    tree = cKDTree(np.c_[xy[:, 0] * scale, xy[:, 1]])
+    for p in keys:
+        if g.degree(p) != 1:
+            continue
+        near = [keys[j] for j in tree.query_ball_point([p[0] * scale, p[1]], JOIN_M / 111_320) if keys[j] != p]
+        near = [q for q in near if q not in g[p]]
+        if near:
+            q = min(near, key=lambda q: _km(p, q))
+            g.add_edge(p, q, weight=_km(p, q))
+
+
+def load_network(path: Path) -> list[list[list[float]]]:
+    """The LineString ways (as [lat, lon] lists) of an overpass-turbo GeoJSON export, also inside a JavaScript
+    module (``export const name = {...}``)."""
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text[text.index("{") :].rstrip().rstrip(";"))
+    return [
+        [[c[1], c[0]] for c in f["geometry"]["coordinates"]]
+        for f in data["features"]
+        if f["geometry"]["type"] == "LineString" and f["properties"].get("railway") in TYPES
+    ]
+
+
+def load_graph(extract: Path, routes: Path | None = None, network: Path | None = None) -> nx.Graph:
     """Undirected graph of the railway ways in the RAIL_FILES of data/railways/ (nodes are (lon, lat) tuples), plus
-    the ways of the OpenStreetMap route relations in `routes` (Overpass `out geom` JSON, one relation per file)."""
+    the ways of the OpenStreetMap route relations in `routes` (Overpass `out geom` JSON, one relation per file) and
+    of the GeoJSON export `network`, loose way ends joined (JOIN_M)."""
     g = nx.Graph()
+    for way in load_network(network) if network else []:
+        _add_way(g, way)
     for path in (extract / "railways" / f"{name}.json" for name in RAIL_FILES):
         for way in json.loads(path.read_text(encoding="utf-8")):
             if way.get("type") in TYPES:
@@ -81,6 +123,8 @@ def load_graph(extract: Path, routes: Path | None = None) -> nx.Graph:
         for m in json.loads(path.read_text(encoding="utf-8")).get("members", []):
             if m.get("type") == "way" and m.get("geometry"):
                 _add_way(g, [[p["lat"], p["lon"]] for p in m["geometry"]])
+    if network:
+        _join_loose_ends(g)
     return g
 
 
@@ -132,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of OpenStreetMap route relations with their way geometry (Overpass `out geom`, one per file),"
         " e.g. static/data/routes_geodata of https://github.com/Argbjorn/georgian_railway_2025",
     )
+    ap.add_argument(
+        "--network",
+        type=Path,
+        help="an overpass-turbo GeoJSON export of railway ways (also as a JavaScript module), e.g. static/js/"
+        "components/railway-network/railway-network-data.js of https://github.com/Argbjorn/georgian_railway_2025",
+    )
     ap.add_argument("--check", action="store_true", help="compare only, do not write")
     ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
     args = ap.parse_args(argv)
@@ -160,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 gap_a = gap_b = 0.0
             else:
-                router = router if router is not None else Router(load_graph(args.extract, args.routes))
+                router = router if router is not None else Router(load_graph(args.extract, args.routes, args.network))
                 wps = [[float(v) for v in w[:2]] for w in e["derive_osm"]]
                 coords, gap_a, gap_b = router.path([a, *wps, b])
                 via = simplify(coords, a, b)
