@@ -121,3 +121,26 @@ def test_installed_wheel_runs_offline_from_an_empty_folder(fresh_venv: Path, tmp
     page = html.read_text(encoding="utf-8")
     assert "leaflet" in page.lower() and not _REMOTE_ASSET.search(page)
     assert sorted(p.name for p in work.rglob("*")) == ["baseline-2024.html", "maps"]
+
+
+def test_wheel_ships_the_compiled_kernels_and_the_command_loads_them(wheel: Path, fresh_venv: Path, tmp_path: Path):
+    """numba's cache of generic x86-64 code (setup.py) is in the wheel, and an installed ``corridor`` process
+    loads every kernel copy from it: cache hits, no compile (the build and this test share Python and numba)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for kernel in ("_paths", "_paths_serial", "_nearest", "_nearest_serial"):
+        assert any(re.fullmatch(rf"corridor/solve/__pycache__/kernels\.{kernel}-\d+\.py3\d+\.nbi", n) for n in names)
+    probe = (
+        "import contextlib\n"
+        "from corridor.cli import main\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    main(['--version'])\n"  # as the command starts: it sets numba's CPU name before numba loads
+        "from corridor.solve import kernels\n"
+        "kernels.compile_all()\n"
+        "copies = [kernels._compiled(parallel=p) for p in (False, True)]\n"
+        "stats = [getattr(c, k).stats for c in copies for k in ('paths', 'nearest')]\n"
+        "print(sum(len(s.cache_hits) for s in stats), sum(len(s.cache_misses) for s in stats))\n"
+    )
+    env = {k: v for k, v in _env().items() if not k.startswith("NUMBA_")}
+    done = _run([_bin(fresh_venv, "python"), "-c", probe], cwd=tmp_path, env=env)
+    hits, misses = map(int, done.stdout.split()[-2:])
+    assert (hits, misses) == (4, 0), done.stdout

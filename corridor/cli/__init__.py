@@ -170,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...
     0
     """
+    if "numba" not in sys.modules:  # load the compiled kernels the wheel ships (see corridor.solve.kernels.compile_all)
+        os.environ.setdefault("NUMBA_CPU_NAME", "generic")
     try:
         with _terminal_safe_output():
             return _main(argv)

@@ -1,8 +1,10 @@
 """Shortest-path trees for many origins on a CSR graph.
 
-Dijkstra with a binary heap, stopping as soon as every destination asked of an origin is settled;
-the paths are then read back as CSR positions. This is the hot loop of every assignment method
-(pricing in column generation, AON, N-1): SciPy's ``dijkstra`` computes whole trees, single-threaded.
+Dijkstra with a binary heap, stopping as soon as every destination asked of an origin is settled, or A*
+when the caller has bounds on each node's distance to the destinations (:func:`nearest_distances`, kept by
+the solvers' routers: column generation prices on weights that never fall below the costs the bounds
+were taken on); the paths are then read back as CSR positions. This is the hot loop of every assignment
+method (pricing in column generation, AON, N-1): SciPy's ``dijkstra`` computes whole trees, single-threaded.
 
 The kernels below are plain Python. Large problems run copies compiled by numba (imported
 then, not before); small ones run them interpreted, since loading the compiled kernels takes
@@ -11,7 +13,8 @@ less work than :data:`PARALLEL_WORK` run serially and larger ones one origin per
 a thread team costs a start-up and a barrier per call, and on a busy machine a descheduled thread holds
 the whole call up (on the 1k-edge benchmark network a ~1 ms search took 6 ms in the median and 34 ms at
 the 90th percentile). All runs execute the same code with the same float64 arithmetic and the same heap,
-so they give the same paths, tie for tie.
+so they give the same paths, tie for tie. The wheel ships the compiled copies as numba's cache of generic
+x86-64 code (:func:`compile_all`), which the ``corridor`` command loads instead of compiling.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 
 from corridor._errors import ArgumentError
 
-__all__ = ["INTERPRETED_WORK", "PARALLEL_WORK", "nearest_distances", "tree_paths"]
+__all__ = ["INTERPRETED_WORK", "PARALLEL_WORK", "compile_all", "nearest_distances", "tree_paths"]
 
 prange = range  # numba.prange in the compiled copies (see _compiled)
 
@@ -229,6 +232,22 @@ def _compiled(*, parallel: bool = True) -> types.SimpleNamespace:
     jit(_tree, nogil=True)
     options = {"parallel": True} if parallel else {"nogil": True}
     return types.SimpleNamespace(paths=jit(_paths, **options), nearest=jit(_nearest, **options))
+
+
+def compile_all() -> None:
+    """Compile (or load) every kernel copy once, on a tiny graph, so that numba's cache holds them all.
+
+    The wheel's build runs this with ``NUMBA_CPU_NAME=generic`` (``setup.py``): the cache it writes beside this
+    file (``__pycache__/*.nbi``, ``*.nbc``: numba keys it by this file's content, the Python and numba versions
+    and the CPU name) ships in the wheel, and a process that imports numba with the same CPU name (the
+    ``corridor`` command sets it) loads the kernels instead of compiling them (about 8 s).
+    """
+    graph = (np.array([0, 1, 2, 2]), np.array([1, 2]), np.array([1.0, 2.0]))
+    for parallel in (False, True):
+        kernels = _compiled(parallel=parallel)
+        kernels.paths(*graph, np.array([0, 1]), np.array([0]), np.array([0, 1]), np.array([2]),
+                      np.zeros((1, 3)), np.zeros(1, dtype=np.int64))  # fmt: skip
+        kernels.nearest(*graph, np.array([0, 1]), np.array([2]))
 
 
 def _kernel(name: str, work: int, threads: bool) -> Callable:
