@@ -89,7 +89,7 @@ KNOWN_SHORT = {
     "rail-moyynty-kyzylzhar": (0.06, "under construction, alignment not published: schematic"),
     "power-samukh-gardabani": (0.26, "schematic: no public trace of the 500 kV line"),
     "power-agstafa-gardabani": (0.23, "schematic: no public trace of the 330 kV line"),
-    "fiber-siyazan-turkmenbashi": (0.16, "too long: approximate landings, 'about 300 km' published"),
+    "fiber-siyazan-turkmenbashi": (0.16, "'about 300 km' is rounded: coast to coast is 316 km at the least"),
     # totals of PUBLISHED_TOTALS
     "SCP Sangachal-Turkish border": (0.04, "pipe-scp-aze"),
     "CPC Tengiz-Novorossiysk": (0.05, "GEM's 12-vertex trace; the Tengiz-Atyrau leg is schematic"),
