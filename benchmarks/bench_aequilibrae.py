@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -50,7 +49,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from shared_networks import PENALTY, problem_from_npz
+from shared_networks import load, median_time
 
 from corridor.model.network import COMMODITIES
 from corridor.model.problem import Problem
@@ -62,21 +61,6 @@ FREIGHT = COMMODITIES.index("freight")
 
 # read by aequilibrae when it is imported (lazily, below): no tqdm bars redrawn inside the timed calls
 os.environ.setdefault("AEQ_SHOW_PROGRESS", "FALSE")
-
-
-def load(data: Path, size: str, n_od: int) -> Problem:
-    """The shared network ``net_{size}_od{n_od}.npz`` as a solver-ready problem (freight only)."""
-    return problem_from_npz(data / f"net_{size}_od{n_od}.npz", penalty=PENALTY)
-
-
-def median_time(fn, repeat: int) -> tuple[float, Any]:
-    """Median wall time of ``repeat`` calls, and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 # --------------------------------------------------------------------------- the project

@@ -32,25 +32,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from shared_networks import PENALTY, problem_from_npz
+from shared_networks import load, median_time
 
 from corridor.model.network import COMMODITIES
 from corridor.model.problem import Problem
 from corridor.solve.master import MasterLP, new_highs, solve_aon
 
 FREIGHT = COMMODITIES.index("freight")
-
-
-def load(data: Path, size: str, n_od: int = 100) -> Problem:
-    """The shared network ``net_{size}_od{n_od}.npz`` as a solver-ready problem (freight only)."""
-    return problem_from_npz(data / f"net_{size}_od{n_od}.npz", penalty=PENALTY)
 
 
 # --------------------------------------------------------------------------- the plain reference
@@ -151,16 +145,6 @@ class PlainCG:
 
 
 # --------------------------------------------------------------------------- measurements
-
-
-def median_time(fn, repeat: int) -> tuple[float, object]:
-    """Median wall time of ``repeat`` calls, and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def scipy_paths(problem: Problem) -> list[np.ndarray | None]:

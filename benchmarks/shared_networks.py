@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,3 +52,18 @@ def problem_from_npz(path: Path, *, penalty: float = PENALTY) -> Problem:
         cost=arcs.cost({}),
         penalty=np.full(k, penalty),
     )
+
+
+def load(data: Path, size: str, n_od: int = 100) -> Problem:
+    """The shared network ``net_{size}_od{n_od}.npz`` of the folder ``data`` as a solver-ready problem."""
+    return problem_from_npz(data / f"net_{size}_od{n_od}.npz", penalty=PENALTY)
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls, and the last result."""
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
