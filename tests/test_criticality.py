@@ -125,3 +125,35 @@ def test_dask_local_cluster_gives_the_same_ranking(ladder):
     on_dask = criticality(ladder, sc, jobs=2, scheduler="local")
     columns = ["id", "served_loss", "cost_change_musd", "throughput_change", "resolved"]
     assert local[columns].equals(on_dask[columns])
+
+
+def test_an_error_in_a_worker_thread_reaches_the_caller_and_stops_the_others(ladder, monkeypatch):
+    """A worker thread's exception is raised in the calling thread, and no worker thread outlives the call."""
+    import threading
+
+    from corridor.analyses.criticality import _in_threads
+
+    sc = scenario([("a", "c", 6.0), ("a", "b", 3.0)])
+    graph = build_network(ladder, sc)
+    problem, _ = build_problem(arcs_from_graph(graph), graph, sc)
+    master = MasterLP(problem)
+    master.solve()
+    real = MasterLP.solve
+    calls = []
+
+    def failing(self, **kwargs):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 3:
+            raise RuntimeError("solver broke")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(MasterLP, "solve", failing)
+    todo = [
+        (eid, np.flatnonzero([e == eid for e in problem.arcs.element])) for eid in sorted(set(problem.arcs.element))
+    ]
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="solver broke"):
+        _in_threads(master, todo, {}, threads=2, progress=None)
+    assert len(calls) >= 3 and all(name.startswith("corridor-n-1") for name in calls)  # solved on the workers
+    assert threading.active_count() == before  # every worker thread has ended
+    assert master.threads  # the caller's master is given back as it was
