@@ -205,15 +205,18 @@ PARALLEL_WORK = 2_000_000
 
 
 def _idle_core() -> bool:
-    """Whether the machine has a core to spare for a second thread (load average below cores - 1).
+    """Whether the machine has a core to spare for a second thread (load average below cores - 0.5).
 
     On a busy machine a thread team waits at its barrier for descheduled threads: the system optimum with
     parallel pricing took 1.2-4× as long as with serial pricing at a load of 6 on 2 cores
-    (``benchmarks/RESULTS-warm.md``). Serial and parallel runs give the same paths, so this choice, which
-    depends on the moment, never changes a result.
+    (``benchmarks/RESULTS-warm.md``). The 1-minute load average also counts this process's own running thread
+    once it has run for a while (about 1 on an otherwise idle machine), so the bound leaves room for it: on 2
+    cores the parallel copy runs up to a load of 1.5, where it used to stop at 1, i.e. as soon as this process
+    had been busy for a minute. Serial and parallel runs give the same paths, so this choice, which depends on
+    the moment, never changes a result.
     """
     try:
-        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 0.5
     except (AttributeError, OSError):  # no load average (Windows)
         return True
 
