@@ -168,7 +168,7 @@ class MasterLP:
         self.users: dict[int, list[int]] = {}  # arc -> columns whose path uses up its capacity
         self.on_arc: dict[int, list[int]] = {}  # arc -> columns whose path uses it at all (for blocking)
         self._flat_arcs = np.zeros(0, dtype=np.int64)  # counted arcs of all columns, concatenated (vectorised loads)
-        self._flat_cols = np.zeros(0, dtype=np.int64)  # the column of each
+        self._col_ptr = np.zeros(1, dtype=np.int64)  # column i's arcs are _flat_arcs[_col_ptr[i]:_col_ptr[i + 1]]
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
         self.cheapest = _price(problem, problem.cost)
         self._floor = self._floor_of(self.cheapest)
@@ -200,7 +200,7 @@ class MasterLP:
     def _add_columns(self, new: list[tuple[int, list[int]]]) -> int:
         problem, arcs = self.problem, self.arcs
         starts, index, value, cost = [], [], [], []
-        flat_arcs, flat_cols = [self._flat_arcs], [self._flat_cols]
+        flat_arcs, sizes = [self._flat_arcs], []
         for k, path in new:
             sig = (k, tuple(path))
             if sig in self.seen:
@@ -215,7 +215,7 @@ class MasterLP:
             for a in path:
                 self.on_arc.setdefault(int(a), []).append(col)
             flat_arcs.append(counted)
-            flat_cols.append(np.full(len(counted), len(self.columns), dtype=np.int64))
+            sizes.append(len(counted))
             rows = self.row_of_arc[counted]
             rows = rows[rows >= 0]
             starts.append(len(index))
@@ -225,7 +225,8 @@ class MasterLP:
             self.columns.append((k, counted))
             self.paths.append(path)
         if cost:
-            self._flat_arcs, self._flat_cols = np.concatenate(flat_arcs), np.concatenate(flat_cols)
+            self._flat_arcs = np.concatenate(flat_arcs)
+            self._col_ptr = np.concatenate([self._col_ptr, self._col_ptr[-1] + np.cumsum(sizes)])
             n = len(cost)
             self.h.addCols(
                 n,
@@ -534,8 +535,8 @@ class MasterLP:
                     else:
                         del table[a]
             del self.columns[n_cols:], self.paths[n_cols:]
-            keep = self._flat_cols < n_cols
-            self._flat_arcs, self._flat_cols = self._flat_arcs[keep], self._flat_cols[keep]
+            self._col_ptr = self._col_ptr[: n_cols + 1]
+            self._flat_arcs = self._flat_arcs[: self._col_ptr[-1]]
 
     def restore(self, mark: tuple[Any, ...]) -> None:
         """Go back to a :meth:`checkpoint`: drop the columns and rows added since, restore its basis and figures.
@@ -598,7 +599,13 @@ class MasterLP:
         self.h.setBasis(basis)
 
     def _load(self, x: np.ndarray) -> np.ndarray:
-        return np.bincount(self._flat_arcs, weights=x[self.n_fixed_cols :][self._flat_cols], minlength=self.arcs.n_arcs)
+        """The load of every arc under column values ``x``, from the columns that carry something (the same sums)."""
+        xp = x[self.n_fixed_cols :]
+        nz = np.flatnonzero(xp)
+        starts = self._col_ptr[nz]
+        lengths = self._col_ptr[nz + 1] - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        return np.bincount(self._flat_arcs[at], weights=np.repeat(xp[nz], lengths), minlength=self.arcs.n_arcs)
 
     def _capacity(self, x: np.ndarray) -> np.ndarray:
         cap = self.arcs.capacity.copy()
@@ -749,16 +756,17 @@ class MasterLP:
                 if blocked is None:
                     self._base_weights = weights
                 break
-        sol = h.getSolution()
-        x = np.asarray(sol.col_value)
-        y = np.asarray(sol.row_dual)
-        arc_dual = np.zeros(arcs.n_arcs)
-        arc_dual[self.capped_rows] = y[n_dem:]
+        if status != "Optimal":  # the model may have grown since the last run: read what HiGHS holds
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value)
+            y = np.asarray(sol.row_dual)
+            arc_dual = np.zeros(arcs.n_arcs)
+            arc_dual[self.capped_rows] = y[n_dem:]
         xp = x[self.n_fixed_cols :]
         used = range(len(self.columns)) if detail else np.flatnonzero(xp).tolist()  # without detail: flows > 0 only
         flows = [(self.columns[i][0], self.paths[i], float(xp[i])) for i in used]
         served = problem.demand - x[:n_dem]
-        objective = float(h.getInfo().objective_function_value)
+        objective = float(entry["objective"] if status == "Optimal" else h.getInfo().objective_function_value)
         if len(fixed):  # unblock for the next solve
             h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.full(len(fixed), self._inf))
             h.setOptionValue("simplex_strategy", 4)
