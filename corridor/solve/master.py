@@ -18,7 +18,7 @@ from corridor.model.network import (
     COMMODITIES,
 )
 from corridor.model.problem import Problem
-from corridor.solve.paths import _price, _Router
+from corridor.solve.paths import _price, _price_arrays, _Router
 
 
 @dataclass
@@ -733,20 +733,13 @@ class MasterLP:
             weights = np.maximum(problem.cost - arc_dual[None, :] * arcs.counts, 0.0)  # duals of <= rows are <= 0
             scale = max(1.0, float(np.abs(y[:n_dem]).max(initial=0.0)))
             rows = self._to_price(y[:n_dem], arc_dual, tolerance * scale)
-            priced = (
-                _price(problem, weights, blocked=blocked, rows=rows, routers=self._routers, threads=self.threads)
-                if rows is None or len(rows)
-                else []
-            )
-            ks = [k for k, p in enumerate(priced) if p]
             new = []
-            if ks:  # reduced cost of each priced path, summed over the concatenated paths at once
-                lengths = np.array([len(priced[k]) for k in ks])
-                flat = np.concatenate([priced[k] for k in ks])
-                comm = np.repeat(problem.commodity[ks], lengths)
-                starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-                reduced = np.add.reduceat(weights[comm, flat], starts) - y[ks]
-                new = [(k, priced[k]) for k, r in zip(ks, reduced, strict=True) if r < -tolerance * scale]
+            if rows is None or len(rows):  # the reduced cost of each priced path; lists only for the new columns
+                priced = _price_arrays(
+                    problem, weights, blocked=blocked, rows=rows, routers=self._routers, threads=self.threads
+                )
+                picked = np.flatnonzero(priced.cost - y[priced.rows] < -tolerance * scale)
+                new = [(int(priced.rows[i]), priced.path(i)) for i in picked]
             entry["new_columns"] = self._add_columns(new) if new else 0
             h.setOptionValue("simplex_strategy", 4)  # new columns keep the basis primal feasible: primal simplex
             entry["seconds"] = time.perf_counter() - t0

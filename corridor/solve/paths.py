@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -88,24 +90,27 @@ class _Router:
             out.bounds = None
         return out
 
-    def paths(
+    def path_arrays(
         self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256, threads: bool = True
-    ) -> list[list[int] | None]:
-        """Arc-index paths for each (origin, destination) pair; None where unreachable.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The paths of (origin, destination) pairs as arrays: ``length`` (arcs; -1 unreachable), ``start`` and the
+        arc indices ``arcs``: pair i's path is ``arcs[start[i] : start[i] + length[i]]``.
 
         Origins are taken ``chunk`` at a time; each origin's Dijkstra (compiled, one thread per
         origin when ``threads`` and the call is large) stops once all its destinations are settled
-        (see :mod:`corridor.solve.kernels`).
+        (see :mod:`corridor.solve.kernels`). The paths lie in ``arcs`` origin by origin, end to end.
         """
         from corridor.solve.kernels import tree_paths
 
-        out: list[list[int] | None] = [None] * len(origins)
+        length = np.full(len(origins), -1, dtype=np.int64)
+        start = np.zeros(len(origins), dtype=np.int64)
+        parts, base = [], 0
         uniq, inverse = np.unique(origins, return_inverse=True)
-        for start in range(0, len(uniq), chunk):
-            block = uniq[start : start + chunk]
-            ks = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
+        for first in range(0, len(uniq), chunk):
+            block = uniq[first : first + chunk]
+            ks = np.flatnonzero((inverse >= first) & (inverse < first + len(block)))
             ks = ks[np.argsort(inverse[ks], kind="stable")]
-            counts = np.bincount(inverse[ks] - start, minlength=len(block))
+            counts = np.bincount(inverse[ks] - first, minlength=len(block))
             tptr = np.concatenate([[0], np.cumsum(counts)])
             potential = None if self.bounds is None else (self.bounds[0], self.bounds[1][block])
             lengths, offsets, flat = tree_paths(
@@ -119,11 +124,35 @@ class _Router:
                 potential=potential,
                 threads=threads,
             )
-            arcs = self.arc[flat].tolist()
-            for p, k in enumerate(ks.tolist()):
-                if lengths[p] >= 0:
-                    out[k] = arcs[offsets[p] : offsets[p + 1]]
-        return out
+            length[ks] = lengths
+            start[ks] = base + offsets[:-1]
+            parts.append(self.arc[flat])
+            base += len(flat)
+        arcs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return length, start, arcs
+
+    def paths(
+        self, origins: np.ndarray, destinations: np.ndarray, *, chunk: int = 256, threads: bool = True
+    ) -> list[list[int] | None]:
+        """Arc-index paths for each (origin, destination) pair; None where unreachable (see :meth:`path_arrays`)."""
+        length, start, arcs = self.path_arrays(origins, destinations, chunk=chunk, threads=threads)
+        flat = arcs.tolist()
+        return [flat[s : s + n] if n >= 0 else None for s, n in zip(start.tolist(), length.tolist(), strict=True)]
+
+
+class _Priced(NamedTuple):
+    """The paths pricing found (:func:`_price_arrays`): demand row ``rows[i]``'s path is
+    ``arcs[start[i] : start[i] + length[i]]``, of weight ``cost[i]``."""
+
+    rows: np.ndarray
+    cost: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+    arcs: np.ndarray
+
+    def path(self, i: int) -> list[int]:
+        """The arcs of path ``i``, as a list."""
+        return self.arcs[self.start[i] : self.start[i] + self.length[i]].tolist()
 
 
 def _price(
@@ -142,9 +171,25 @@ def _price(
     large call search one origin per thread.
     """
     paths: list[list[int] | None] = [None] * len(problem.demand)
+    for _, rows_c, router in _routers_for(problem, weights, blocked=blocked, rows=rows, routers=routers):
+        found = router.paths(problem.origin[rows_c], problem.destination[rows_c], threads=threads)
+        for k, p in zip(rows_c, found, strict=True):
+            paths[k] = p
+    return paths
+
+
+def _routers_for(
+    problem: Problem,
+    weights: np.ndarray,
+    *,
+    blocked: np.ndarray | None,
+    rows: np.ndarray | None,
+    routers: dict[int, _Router] | None,
+) -> Iterator[tuple[int, np.ndarray, _Router]]:
+    """Each commodity of the asked demand rows, its rows and its router on ``weights`` (kept ones re-weighted)."""
     asked = np.arange(len(problem.demand)) if rows is None else np.asarray(rows, dtype=np.int64)
     for c in np.unique(problem.commodity[asked]):
-        rows = asked[problem.commodity[asked] == c]
+        rows_c = asked[problem.commodity[asked] == c]
         router = None
         if routers is not None:
             if c not in routers:
@@ -157,7 +202,39 @@ def _price(
         if router is None:
             allowed = problem.arcs.allows[c] if blocked is None else problem.arcs.allows[c] & ~blocked
             router = _Router(problem.arcs, allowed, weights[c])
-        found = router.paths(problem.origin[rows], problem.destination[rows], threads=threads)
-        for k, p in zip(rows, found, strict=True):
-            paths[k] = p
-    return paths
+        yield int(c), rows_c, router
+
+
+def _price_arrays(
+    problem: Problem,
+    weights: np.ndarray,
+    *,
+    blocked: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
+    routers: dict[int, _Router] | None = None,
+    threads: bool = True,
+) -> _Priced:
+    """:func:`_price` as arrays, with each path's weight: only the rows with a path of at least one arc, in row
+    order; the weight of each path is summed arc by arc in path order (as ``weights[c, path].sum()`` would)."""
+    found = []
+    for c, rows_c, router in _routers_for(problem, weights, blocked=blocked, rows=rows, routers=routers):
+        length, start, arcs = router.path_arrays(problem.origin[rows_c], problem.destination[rows_c], threads=threads)
+        some = np.flatnonzero(length > 0)
+        order = some[np.argsort(start[some], kind="stable")]  # the paths tile `arcs` in this order
+        cost = np.zeros(len(rows_c))
+        if len(order):
+            cost[order] = np.add.reduceat(weights[c][arcs], start[order])
+        found.append((rows_c[some], cost[some], start[some], length[some], arcs))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Priced(empty, np.zeros(0), empty, empty, empty)
+    bases = np.cumsum([0] + [len(f[4]) for f in found[:-1]])
+    rows_all = np.concatenate([f[0] for f in found])
+    order = np.argsort(rows_all, kind="stable")
+    return _Priced(
+        rows_all[order],
+        np.concatenate([f[1] for f in found])[order],
+        np.concatenate([f[2] + b for f, b in zip(found, bases, strict=True)])[order],
+        np.concatenate([f[3] for f in found])[order],
+        np.concatenate([f[4] for f in found]),
+    )
