@@ -165,7 +165,6 @@ class MasterLP:
         self.capped_rows: list[int] = []  # arc of each capacity row, in row order
         self.columns: list[tuple[int, np.ndarray]] = []  # (demand row, arcs of the path that use up capacity)
         self.paths: list[list[int]] = []
-        self.users: dict[int, list[int]] = {}  # arc -> columns whose path uses up its capacity
         self.on_arc: dict[int, list[int]] = {}  # arc -> columns whose path uses it at all (for blocking)
         self._flat_arcs = np.zeros(0, dtype=np.int64)  # counted arcs of all columns, concatenated (vectorised loads)
         self._col_ptr = np.zeros(1, dtype=np.int64)  # column i's arcs are _flat_arcs[_col_ptr[i]:_col_ptr[i + 1]]
@@ -210,8 +209,6 @@ class MasterLP:
             p = np.asarray(path, dtype=np.int64)
             counted = p[arcs.counts[c, p] & self.finite[p]]
             col = self.n_fixed_cols + len(self.columns)
-            for a in counted.tolist():
-                self.users.setdefault(a, []).append(col)
             for a in path:
                 self.on_arc.setdefault(int(a), []).append(col)
             flat_arcs.append(counted)
@@ -240,13 +237,18 @@ class MasterLP:
             )
         return len(cost)
 
+    def _users(self, a: int) -> list[int]:
+        """The columns whose path uses up arc ``a``'s capacity, in column order."""
+        at = np.flatnonzero(self._flat_arcs == a)
+        return (np.searchsorted(self._col_ptr, at, side="right") - 1 + self.n_fixed_cols).tolist()
+
     def _add_rows(self, new_arcs: np.ndarray) -> None:
         starts, index, value = [], [], []
         for a in new_arcs:
             self.row_of_arc[a] = self.n_dem + len(self.capped_rows)
             self.capped_rows.append(int(a))
             starts.append(len(index))
-            cols = self.users.get(int(a), [])
+            cols = self._users(int(a))
             index.extend(cols)
             value.extend([1.0] * len(cols))
             if self.expansion is not None and self.expansion.group[a] >= 0:
@@ -433,7 +435,6 @@ class MasterLP:
         twin.h.setBasis(self.h.getBasis())
         twin.row_of_arc = self.row_of_arc.copy()
         twin.capped_rows, twin.columns, twin.paths = list(self.capped_rows), list(self.columns), list(self.paths)
-        twin.users = {a: list(cols) for a, cols in self.users.items()}
         twin.on_arc = {a: list(cols) for a, cols in self.on_arc.items()}
         twin.seen, twin._routers, twin._extended = set(self.seen), dict(self._routers), None
         return twin
@@ -527,13 +528,12 @@ class MasterLP:
         if len(self.columns) > n_cols:
             for (k, _), path in zip(self.columns[n_cols:], self.paths[n_cols:], strict=True):
                 self.seen.discard((k, tuple(path)))
-            for table in (self.users, self.on_arc):
-                for a in list(table):
-                    cols = [c for c in table[a] if c < first]
-                    if cols:
-                        table[a] = cols
-                    else:
-                        del table[a]
+            for a in list(self.on_arc):
+                cols = [c for c in self.on_arc[a] if c < first]
+                if cols:
+                    self.on_arc[a] = cols
+                else:
+                    del self.on_arc[a]
             del self.columns[n_cols:], self.paths[n_cols:]
             self._col_ptr = self._col_ptr[: n_cols + 1]
             self._flat_arcs = self._flat_arcs[: self._col_ptr[-1]]
