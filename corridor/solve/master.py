@@ -165,7 +165,8 @@ class MasterLP:
         self.capped_rows: list[int] = []  # arc of each capacity row, in row order
         self.columns: list[tuple[int, np.ndarray]] = []  # (demand row, arcs of the path that use up capacity)
         self.paths: list[list[int]] = []
-        self.on_arc: dict[int, list[int]] = {}  # arc -> columns whose path uses it at all (for blocking)
+        self._path_arcs = np.zeros(0, dtype=np.int64)  # every arc of every column's path, concatenated (blocking)
+        self._path_ptr = np.zeros(1, dtype=np.int64)  # column i's path is _path_arcs[_path_ptr[i]:_path_ptr[i + 1]]
         self._flat_arcs = np.zeros(0, dtype=np.int64)  # counted arcs of all columns, concatenated (vectorised loads)
         self._col_ptr = np.zeros(1, dtype=np.int64)  # column i's arcs are _flat_arcs[_col_ptr[i]:_col_ptr[i + 1]]
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
@@ -199,7 +200,7 @@ class MasterLP:
     def _add_columns(self, new: list[tuple[int, list[int]]]) -> int:
         problem, arcs = self.problem, self.arcs
         starts, index, value, cost = [], [], [], []
-        flat_arcs, sizes = [self._flat_arcs], []
+        flat_arcs, sizes, path_arcs = [self._flat_arcs], [], [self._path_arcs]
         for k, path in new:
             sig = (k, tuple(path))
             if sig in self.seen:
@@ -208,9 +209,7 @@ class MasterLP:
             c = problem.commodity[k]
             p = np.asarray(path, dtype=np.int64)
             counted = p[arcs.counts[c, p] & self.finite[p]]
-            col = self.n_fixed_cols + len(self.columns)
-            for a in path:
-                self.on_arc.setdefault(int(a), []).append(col)
+            path_arcs.append(p)
             flat_arcs.append(counted)
             sizes.append(len(counted))
             rows = self.row_of_arc[counted]
@@ -224,6 +223,9 @@ class MasterLP:
         if cost:
             self._flat_arcs = np.concatenate(flat_arcs)
             self._col_ptr = np.concatenate([self._col_ptr, self._col_ptr[-1] + np.cumsum(sizes)])
+            self._path_arcs = np.concatenate(path_arcs)
+            lengths = np.cumsum([len(q) for q in path_arcs[1:]])
+            self._path_ptr = np.concatenate([self._path_ptr, self._path_ptr[-1] + lengths])
             n = len(cost)
             self.h.addCols(
                 n,
@@ -435,7 +437,6 @@ class MasterLP:
         twin.h.setBasis(self.h.getBasis())
         twin.row_of_arc = self.row_of_arc.copy()
         twin.capped_rows, twin.columns, twin.paths = list(self.capped_rows), list(self.columns), list(self.paths)
-        twin.on_arc = {a: list(cols) for a, cols in self.on_arc.items()}
         twin.seen, twin._routers, twin._extended = set(self.seen), dict(self._routers), None
         return twin
 
@@ -524,16 +525,11 @@ class MasterLP:
 
     def _forget_columns(self, n_cols: int) -> None:
         """Drop the path columns from the ``n_cols``-th on from the bookkeeping (not from HiGHS)."""
-        first = self.n_fixed_cols + n_cols
         if len(self.columns) > n_cols:
             for (k, _), path in zip(self.columns[n_cols:], self.paths[n_cols:], strict=True):
                 self.seen.discard((k, tuple(path)))
-            for a in list(self.on_arc):
-                cols = [c for c in self.on_arc[a] if c < first]
-                if cols:
-                    self.on_arc[a] = cols
-                else:
-                    del self.on_arc[a]
+            self._path_ptr = self._path_ptr[: n_cols + 1]
+            self._path_arcs = self._path_arcs[: self._path_ptr[-1]]
             del self.columns[n_cols:], self.paths[n_cols:]
             self._col_ptr = self._col_ptr[: n_cols + 1]
             self._flat_arcs = self._flat_arcs[: self._col_ptr[-1]]
@@ -679,8 +675,9 @@ class MasterLP:
         h, problem, arcs, n_dem = self.h, self.problem, self.arcs, self.n_dem
         fixed = np.array([], dtype=np.int32)
         if blocked is not None and blocked.any():
-            fixed = np.array(
-                sorted({c for a in np.flatnonzero(blocked).tolist() for c in self.on_arc.get(a, [])}), dtype=np.int32
+            hit = np.flatnonzero(blocked[self._path_arcs])  # the columns whose path uses a blocked arc
+            fixed = (np.unique(np.searchsorted(self._path_ptr, hit, side="right") - 1) + self.n_fixed_cols).astype(
+                np.int32
             )
             if len(fixed):
                 h.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.zeros(len(fixed)))

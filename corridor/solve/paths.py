@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -83,7 +82,8 @@ class _Router:
         w = weight[self.arc] + _EPS
         if not self.simple or not (np.isfinite(w) & (w >= 0)).all():
             return None  # the constructor sorts, or names the bad weight
-        out = copy.copy(self)
+        out = _Router.__new__(_Router)  # a shallow copy (faster than copy.copy, which pickles)
+        out.__dict__.update(self.__dict__)
         out.weight = w if blocked is None else np.where(blocked[self.arc], np.inf, w)
         out.matrix = None
         if self.bounds is not None and not (w >= self.bounded_by).all():  # (tiny positive duals): plain Dijkstra
