@@ -34,7 +34,8 @@ Usage:
     python tools/derive_osm_rail.py --extract DIR --check      # only compare; exit 1 if any via would change
     python tools/derive_osm_rail.py --extract DIR --edge rail-bolashak-bereket
     python tools/derive_osm_rail.py --extract DIR --routes DIR --network railway-network-data.js \
-        --edge rail-tbilisi-marabda --edge rail-marabda-akhalkalaki
+        --edge rail-tbilisi-marabda --edge rail-marabda-akhalkalaki --edge rail-akhalkalaki-kartsakhi
+                       # the lines derived on Georgia's whole network (the others without --network)
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via
@@ -75,6 +76,8 @@ def _add_way(g: nx.Graph, latlon: list) -> None:
             g.add_edge(p, q, weight=_km(p, q))
 
 
+#: Metres within which an end node that lies on the path's last segment cuts the path there (see _end_on_track).
+END_ON_TRACK_M = 50.0
 #: Metres within which a way's loose end is joined to the nearest vertex of another way (ways drawn to touch).
 JOIN_M = 40.0
 
@@ -154,7 +157,21 @@ class Router:
         for a, b in itertools.pairwise(pts):
             leg = nx.shortest_path(self.g, self.nearest(a), self.nearest(b), weight="weight")
             coords.extend([list(c) for c in (leg if not coords else leg[1:])])
+        coords = _end_on_track(coords, pts[-1])
+        coords = _end_on_track(coords[::-1], pts[0])[::-1]
         return coords, _km(tuple(pts[0]), tuple(coords[0])), _km(tuple(coords[-1]), tuple(pts[-1]))
+
+
+def _end_on_track(coords: list[list[float]], end: list[float]) -> list[list[float]]:
+    """Stop the path where it passes its end node, when the node lies on its last segment (within END_ON_TRACK_M):
+    the nearest vertex may be beyond the node on a long straight way (a tunnel), and the path would double back."""
+    if len(coords) < 2:
+        return coords
+    last = LineString(coords[-2:])
+    cut = last.interpolate(last.project(Point(end)))
+    if 0 < last.project(Point(end)) < last.length and _km((cut.x, cut.y), tuple(end)) * 1000 <= END_ON_TRACK_M:
+        return [*coords[:-1], [cut.x, cut.y]]
+    return coords
 
 
 def simplify(coords: list[list[float]], a: list[float], b: list[float]) -> list[list[float]]:
