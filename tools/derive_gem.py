@@ -35,14 +35,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.ops import linemerge, substring
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via
+from derive_rail import DECIMALS, SRC, Derived, length_km, rederive
 
 SIMPLIFY_DEG = 0.0005  # ~50 m, as tools/derive_rail.py
 
@@ -113,41 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
     args = ap.parse_args(argv)
 
-    files = sorted(SRC.glob("*.toml"))
-    data = {f: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
-    nodes = {n["id"]: [float(n["lon"]), float(n["lat"])] for d in data.values() for n in d.get("node", [])}
-    changed = 0
-    print(f"{'edge id':<36} {'project':>7} {'old km':>8} {'new km':>8} {'pub km':>8} {'gaps km':>11}  status")
-    for f, d in data.items():
-        text = f.read_text(encoding="utf-8")
-        new_text = text
-        for e in d.get("edge", []):
-            if ("derive_gem" not in e and "derive_trace" not in e) or (args.edge and e["id"] not in args.edge):
-                continue
-            a, b = nodes[e["from_id"]], nodes[e["to_id"]]
-            if "derive_trace" in e:
-                lines = gem_lines(SRC / e["derive_trace"])
-            elif args.gem is None:
-                ap.error(f"{e['id']} derives from GEM route {e['derive_gem']}: give --gem")
-            else:
-                lines = gem_lines(route_file(args.gem, e["derive_gem"]))
-            via, gap_a, gap_b = derive_via(lines, a, b)
-            old = [[float(x), float(y)] for x, y in e.get("via", [])]
-            same = old == via
-            changed += not same
-            pub = e.get("published_length_km")
-            print(
-                f"{e['id']:<36} {e.get('derive_gem', 'trace'):>7}"
-                f" {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
-                f" {'' if pub is None else f'{pub:.1f}':>8} {gap_a:5.1f} {gap_b:5.1f}"
-                f"  {'unchanged' if same else 'CHANGED'}"
-            )
-            if not same:
-                new_text = replace_via(new_text, e["id"], fmt_via(via))
-        if not args.check and new_text != text:
-            f.write_text(new_text, encoding="utf-8")
-    print(f"{changed} via(s) {'would change' if args.check else 'rewritten'}")
-    return 1 if (args.check and changed) else 0
+    def derive(e: dict, a: list[float], b: list[float]) -> Derived | None:
+        if ("derive_gem" not in e and "derive_trace" not in e) or (args.edge and e["id"] not in args.edge):
+            return None
+        if "derive_trace" in e:
+            lines = gem_lines(SRC / e["derive_trace"])
+        elif args.gem is None:
+            ap.error(f"{e['id']} derives from GEM route {e['derive_gem']}: give --gem")
+        else:
+            lines = gem_lines(route_file(args.gem, e["derive_gem"]))
+        return derive_via(lines, a, b)
+
+    return rederive(derive, check=args.check)
 
 
 if __name__ == "__main__":

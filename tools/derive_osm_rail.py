@@ -45,7 +45,6 @@ import itertools
 import json
 import math
 import sys
-import tomllib
 from pathlib import Path
 
 import networkx as nx
@@ -53,7 +52,7 @@ import numpy as np
 from shapely.geometry import LineString, Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_rail import DECIMALS, SRC, fmt_via, length_km, replace_via
+from derive_rail import DECIMALS, Derived, rederive
 
 SIMPLIFY_DEG = 0.0005  # ~50 m, as tools/derive_rail.py
 MIN_COMPONENT = 500  # OSM vertices: smaller connected pieces of track are not routed on
@@ -203,49 +202,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
     args = ap.parse_args(argv)
 
-    files = sorted(SRC.glob("*.toml"))
-    data = {f: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
-    nodes = {n["id"]: [float(n["lon"]), float(n["lat"])] for d in data.values() for n in d.get("node", [])}
     router: Router | None = None
     stations: dict[int, tuple[float, float, str]] | None = None
-    changed = 0
-    print(f"{'edge id':<30} {'old km':>8} {'new km':>8} {'pub km':>8} {'gaps km':>11}  status")
-    for f, d in data.items():
-        text = f.read_text(encoding="utf-8")
-        new_text = text
-        for e in d.get("edge", []):
-            if ("derive_osm" not in e and "derive_stations" not in e) or (args.edge and e["id"] not in args.edge):
-                continue
-            a, b = nodes[e["from_id"]], nodes[e["to_id"]]
-            if "derive_stations" in e:
-                stations = stations if stations is not None else load_stations(args.extract)
-                via = [
-                    [round(float(i[0]), DECIMALS), round(float(i[1]), DECIMALS)]
-                    if isinstance(i, list)
-                    else [round(stations[i][0], DECIMALS), round(stations[i][1], DECIMALS)]
-                    for i in e["derive_stations"]
-                ]
-                gap_a = gap_b = 0.0
-            else:
-                router = router if router is not None else Router(load_graph(args.extract, args.routes, args.network))
-                wps = [[float(v) for v in w[:2]] for w in e["derive_osm"]]
-                coords, gap_a, gap_b = router.path([a, *wps, b])
-                via = simplify(coords, a, b)
-            old = [[float(x), float(y)] for x, y in e.get("via", [])]
-            same = old == via
-            changed += not same
-            pub = e.get("published_length_km")
-            print(
-                f"{e['id']:<30} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
-                f" {'' if pub is None else f'{pub:.1f}':>8} {gap_a:5.1f} {gap_b:5.1f}"
-                f"  {'unchanged' if same else 'CHANGED'}"
-            )
-            if not same:
-                new_text = replace_via(new_text, e["id"], fmt_via(via))
-        if not args.check and new_text != text:
-            f.write_text(new_text, encoding="utf-8")
-    print(f"{changed} via(s) {'would change' if args.check else 'rewritten'}")
-    return 1 if (args.check and changed) else 0
+
+    def derive(e: dict, a: list[float], b: list[float]) -> Derived | None:
+        nonlocal router, stations
+        if ("derive_osm" not in e and "derive_stations" not in e) or (args.edge and e["id"] not in args.edge):
+            return None
+        if "derive_stations" in e:
+            stations = stations if stations is not None else load_stations(args.extract)
+            via = [
+                [round(float(i[0]), DECIMALS), round(float(i[1]), DECIMALS)]
+                if isinstance(i, list)
+                else [round(stations[i][0], DECIMALS), round(stations[i][1], DECIMALS)]
+                for i in e["derive_stations"]
+            ]
+            return via, 0.0, 0.0
+        router = router if router is not None else Router(load_graph(args.extract, args.routes, args.network))
+        wps = [[float(v) for v in w[:2]] for w in e["derive_osm"]]
+        coords, gap_a, gap_b = router.path([a, *wps, b])
+        return simplify(coords, a, b), gap_a, gap_b
+
+    return rederive(derive, check=args.check)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import math
 import re
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from pyproj import Geod
@@ -174,52 +175,71 @@ def replace_via(text: str, eid: str, via_line: str) -> str:
     return "".join(blocks)
 
 
+#: What a derivation gives for an edge it owns: the new via, and the straight legs (km) joining each end node.
+Derived = tuple[list[list[float]], float, float]
+
+
+def rederive(derive: Callable[[dict, list[float], list[float]], Derived | None], *, check: bool) -> int:
+    """Re-derive the `via` of every edge of geodata/src/*.toml that ``derive(edge, a, b)`` owns (it returns None for
+    the others), print one line per edge (old and new length, published length, end gaps), rewrite the changed vias
+    unless ``check``; returns the exit code (1: ``check`` and a via would change)."""
+    files = sorted(SRC.glob("*.toml"))
+    data = {f: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
+    nodes = {n["id"]: [float(n["lon"]), float(n["lat"])] for d in data.values() for n in d.get("node", [])}
+    changed = 0
+    print(f"{'edge id':<36} {'old km':>8} {'new km':>8} {'pub km':>8} {'vertices':>9} {'gaps km':>11}  status")
+    for f, d in data.items():
+        text = f.read_text(encoding="utf-8")
+        new_text = text
+        for e in d.get("edge", []):
+            a, b = nodes.get(e["from_id"]), nodes.get(e["to_id"])
+            found = derive(e, a, b) if a is not None and b is not None else None
+            if found is None:
+                continue
+            via, gap_a, gap_b = found
+            old = [[float(x), float(y)] for x, y in e.get("via", [])]
+            same = len(old) == len(via) and all(
+                abs(p[0] - q[0]) < 1e-9 and abs(p[1] - q[1]) < 1e-9 for p, q in zip(old, via, strict=False)
+            )
+            changed += not same
+            pub = e.get("published_length_km")
+            print(
+                f"{e['id']:<36} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f}"
+                f" {'' if pub is None else f'{pub:.1f}':>8} {len(via):9d} {gap_a:5.1f} {gap_b:5.1f}"
+                f"  {'unchanged' if same else 'CHANGED'}"
+            )
+            if not same:
+                new_text = replace_via(new_text, e["id"], fmt_via(via))
+        if not check and new_text != text:
+            f.write_text(new_text, encoding="utf-8")
+    print(f"{changed} via(s) {'would change' if check else 'rewritten'}")
+    return 1 if (check and changed) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare only, do not write")
     ap.add_argument("--edge", action="append", default=[], help="only this edge id (repeatable)")
     args = ap.parse_args(argv)
 
-    files = sorted(SRC.glob("*.toml"))
-    data = {f: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
-    nodes = {n["id"]: [float(n["lon"]), float(n["lat"])] for d in data.values() for n in d.get("node", [])}
     graphs: dict[str, object] = {}
-    changed = 0
-    print(f"{'edge id':<34} {'old km':>8} {'new km':>8} {'vertices':>9}  status")
-    for f, d in data.items():
-        text = f.read_text(encoding="utf-8")
-        new_text = text
-        for e in d.get("edge", []):
-            if e.get("route_accuracy") != "derived" or e.get("route"):
-                continue
-            if e.get("mode") not in ("rail", "road") and "derive" not in e:
-                continue
-            if "derive_osm" in e or "derive_stations" in e:
-                continue  # routed by tools/derive_osm_rail.py on finer OpenStreetMap data
-            if args.edge and e["id"] not in args.edge:
-                continue
-            kind = "road" if e.get("mode") == "road" else "rail"
-            if kind not in graphs:
-                graphs[kind] = load_graph(kind)
-            graph = graphs[kind]
-            a, b = nodes[e["from_id"]], nodes[e["to_id"]]
-            wps = [[float(v) for v in w] for w in e.get("derive", [])]
-            via = derive_via(graph, a, wps, b)
-            old = [[float(x), float(y)] for x, y in e.get("via", [])]
-            same = len(old) == len(via) and all(
-                abs(p[0] - q[0]) < 1e-9 and abs(p[1] - q[1]) < 1e-9 for p, q in zip(old, via, strict=False)
-            )
-            status = "unchanged" if same else "CHANGED"
-            changed += not same
-            print(
-                f"{e['id']:<34} {length_km([a, *old, b]):8.1f} {length_km([a, *via, b]):8.1f} {len(via):9d}  {status}"
-            )
-            if not same:
-                new_text = replace_via(new_text, e["id"], fmt_via(via))
-        if not args.check and new_text != text:
-            f.write_text(new_text, encoding="utf-8")
-    print(f"{changed} via(s) {'would change' if args.check else 'rewritten'}")
-    return 1 if (args.check and changed) else 0
+
+    def derive(e: dict, a: list[float], b: list[float]) -> Derived | None:
+        if e.get("route_accuracy") != "derived" or e.get("route"):
+            return None
+        if e.get("mode") not in ("rail", "road") and "derive" not in e:
+            return None
+        if "derive_osm" in e or "derive_stations" in e:
+            return None  # routed by tools/derive_osm_rail.py on finer OpenStreetMap data
+        if args.edge and e["id"] not in args.edge:
+            return None
+        kind = "road" if e.get("mode") == "road" else "rail"
+        if kind not in graphs:
+            graphs[kind] = load_graph(kind)
+        wps = [[float(v) for v in w] for w in e.get("derive", [])]
+        return derive_via(graphs[kind], a, wps, b), 0.0, 0.0
+
+    return rederive(derive, check=args.check)
 
 
 if __name__ == "__main__":
