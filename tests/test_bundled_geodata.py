@@ -74,7 +74,6 @@ PUBLISHED_TOTALS = {
 #: which and what was tried); an entry fails once its line is within the normal tolerance (delete it then) or when
 #: the allowance is more than one point looser than the line needs.
 KNOWN_SHORT = {
-    "pipe-scp-aze": (0.05, "GEM's SCP trace is smoother than its BTC trace of the same corridor"),
     "pipe-wrep-geo": (0.04, "GEM's trace, 3.2 % short"),
     "pipe-kcp-atyrau-kenkiyak": (0.05, "GEM's trace has 13 vertices for 449 km"),
     "pipe-bn-aze": (0.11, "schematic; GEM's trace starts in Baku, 34 km from Sangachal"),
@@ -91,7 +90,6 @@ KNOWN_SHORT = {
     "power-agstafa-gardabani": (0.23, "schematic: no public trace of the 330 kV line"),
     "fiber-siyazan-turkmenbashi": (0.16, "'about 300 km' is rounded: coast to coast is 316 km at the least"),
     # totals of PUBLISHED_TOTALS
-    "SCP Sangachal-Turkish border": (0.04, "pipe-scp-aze"),
     "CPC Tengiz-Novorossiysk": (0.05, "GEM's 12-vertex trace; the Tengiz-Atyrau leg is schematic"),
     "Dostyk-Moyynty": (0.06, "Aktogay-Balkhash station by station, stations 25-46 km apart"),
     "China-Kyrgyzstan-Uzbekistan": (0.19, "under construction, alignment not published: schematic"),
