@@ -78,7 +78,6 @@ KNOWN_SHORT = {
     "pipe-kcp-atyrau-kenkiyak": (0.05, "GEM's trace has 13 vertices for 449 km"),
     "pipe-bn-aze": (0.11, "schematic; GEM's trace starts in Baku, 34 km from Sangachal"),
     "rail-altynkol-zhetygen": (0.05, "station by station east of Shelek, legs of up to 37 km"),
-    "rail-beyneu-mangyshlak": (0.06, "station by station, legs of up to 38 km"),
     "rail-kartsakhi-kars": (0.04, "station by station, legs of up to 18 km down to Kars"),
     "rail-almaty-bypass": (0.08, "station by station through the bypass's three mapped stations"),
     "rail-darbaza-maktaaral": (0.24, "under construction, alignment not published: schematic"),

@@ -15,7 +15,9 @@ projection by a straight leg (the GEM route and our node rarely coincide; the sc
 An edge may name a trace kept in this repository instead, `derive_trace = "traces/<name>.geojson"` (relative
 to geodata/src/): it is cut and simplified the same way. geodata/src/traces/btc-osm.geojson is the whole BTC
 line as mapped in OpenStreetMap (67 `man_made=pipeline` ways, © OpenStreetMap contributors, ODbL; see the
-file's properties for where it was stitched), denser than GEM's trace in Georgia and Türkiye.
+file's properties for where it was stitched), denser than GEM's trace in Georgia and Türkiye. A trace may be of any
+mode: geodata/src/traces/beyneu-aktau-osm.geojson is the railway from the Beyneu junction to the Aktau port as mapped
+in OpenStreetMap (ODbL; see its properties), cut for rail-beyneu-mangyshlak.
 
 Licence: GEM's trackers are published under CC BY 4.0; credit "Global Energy Monitor, Global Oil/Gas
 Infrastructure Tracker" (see geodata/SOURCES.md). The routes are GEM's digitisations of operators' and other
