@@ -75,7 +75,6 @@ PUBLISHED_TOTALS = {
 #: the allowance is more than one point looser than the line needs.
 KNOWN_SHORT = {
     "pipe-wrep-geo": (0.04, "GEM's trace, 3.2 % short"),
-    "pipe-kcp-atyrau-kenkiyak": (0.05, "GEM's trace has 13 vertices for 449 km"),
     "pipe-bn-aze": (0.11, "schematic; GEM's trace starts in Baku, 34 km from Sangachal"),
     "rail-altynkol-zhetygen": (0.05, "station by station east of Shelek, legs of up to 37 km"),
     "rail-kartsakhi-kars": (0.04, "station by station, legs of up to 18 km down to Kars"),
@@ -89,7 +88,6 @@ KNOWN_SHORT = {
     "power-agstafa-gardabani": (0.23, "schematic: no public trace of the 330 kV line"),
     "fiber-siyazan-turkmenbashi": (0.16, "'about 300 km' is rounded: coast to coast is 316 km at the least"),
     # totals of PUBLISHED_TOTALS
-    "CPC Tengiz-Novorossiysk": (0.05, "GEM's 12-vertex trace; the Tengiz-Atyrau leg is schematic"),
     "Dostyk-Moyynty": (0.06, "Aktogay-Balkhash station by station, stations 25-46 km apart"),
     "China-Kyrgyzstan-Uzbekistan": (0.19, "under construction, alignment not published: schematic"),
 }  # fmt: skip
