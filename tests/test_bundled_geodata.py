@@ -83,7 +83,7 @@ KNOWN_SHORT = {
     "rail-kars-dilucu": (0.17, "under construction, alignment not published: schematic"),
     "rail-cku-kashgar-torugart": (0.17, "under construction, alignment not published: schematic"),
     "rail-bakhty-ayagoz": (0.15, "under construction, alignment not published: schematic"),
-    "rail-moyynty-kyzylzhar": (0.06, "under construction, alignment not published: schematic"),
+    "rail-moyynty-kyzylzhar": (0.05, "under construction, alignment not published: schematic"),
     "power-samukh-gardabani": (0.26, "schematic: no public trace of the 500 kV line"),
     "power-agstafa-gardabani": (0.23, "schematic: no public trace of the 330 kV line"),
     "fiber-siyazan-turkmenbashi": (0.16, "'about 300 km' is rounded: coast to coast is 316 km at the least"),
