@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,19 @@ def test_a_star_bounds_change_no_optimum_and_no_n_minus_1_change(seed: int, monk
     np.testing.assert_allclose(a_star.served, plain.served, rtol=1e-7, atol=1e-7)
     assert (a_star.dual < 0).any()  # congested: pricing ran on weights above the costs, where A* prunes
     np.testing.assert_allclose(a_star_n1["objective_change"], plain_n1["objective_change"], rtol=1e-7, atol=1e-6)
+
+
+def test_set_cost_finds_the_cheapest_paths_on_the_new_costs() -> None:
+    """After set_cost, a solve reports the cheapest paths (and optimum) of the new costs, as a fresh master does."""
+    problem = grid(6, 12, seed=11)
+    master = MasterLP(problem)
+    before = master.solve()
+    cost = problem.cost.copy()
+    cost[:, np.asarray(before.cheapest[0], dtype=np.int64)] *= 10.0  # the first demand's cheapest route gets dear
+    master.set_cost(cost)
+    after = master.solve()
+    fresh = MasterLP(replace(problem, cost=cost)).solve()
+    assert after.cheapest[0] != before.cheapest[0]  # the change moves that demand's cheapest route
+    assert after.cheapest == fresh.cheapest
+    assert after.objective == pytest.approx(fresh.objective, rel=1e-9)
+    np.testing.assert_allclose(after.served, fresh.served, atol=1e-6)

@@ -170,14 +170,27 @@ class MasterLP:
         self._flat_arcs = np.zeros(0, dtype=np.int64)  # counted arcs of all columns, concatenated (vectorised loads)
         self._col_ptr = np.zeros(1, dtype=np.int64)  # column i's arcs are _flat_arcs[_col_ptr[i]:_col_ptr[i + 1]]
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
-        self.cheapest = _price(problem, problem.cost)
-        self._floor = self._floor_of(self.cheapest)
-        self._floor_cost = problem.cost  # the costs the floor holds for
+        self._cheapest = _price(problem, problem.cost)
+        self._floor = self._floor_of(self._cheapest)
+        self._floor_cost = problem.cost  # the costs the cheapest paths and the floor hold for
         self._routers: dict[int, _Router] = {}  # each commodity's graph, re-weighted by every pricing
         self._base_weights: np.ndarray | None = None  # the pricing weights at the last unblocked optimum
         self.threads = True  # pricing may search one origin per thread (False when solves run side by side)
         self._extended: tuple[Any, ...] | None = None  # the last start_from's mark and basis (see there)
-        self._add_columns([(k, p) for k, p in enumerate(self.cheapest) if p])
+        self._add_columns([(k, p) for k, p in enumerate(self._cheapest) if p])
+
+    @property
+    def cheapest(self) -> list[list[int] | None]:
+        """Each demand row's cheapest path on the current costs, capacities ignored (None: unreachable).
+
+        Found again (with the pricing floor) after :meth:`set_cost` gave the arcs new costs.
+        """
+        cost = self.problem.cost
+        if self._floor_cost is not cost and not np.array_equal(self._floor_cost, cost):
+            self._cheapest = _price(self.problem, cost)
+            self._floor = self._floor_of(self._cheapest)
+        self._floor_cost = cost
+        return self._cheapest
 
     def _floor_of(self, cheapest: list[list[int] | None]) -> np.ndarray:
         """Each demand row's cheapest path cost (inf: unreachable): no path of the row costs less on weights >= cost."""
@@ -193,7 +206,7 @@ class MasterLP:
         (Exact up to the routers' 1e-9 per arc that breaks ties, the same margin pricing itself works to.)
         """
         if self._floor_cost is not self.problem.cost and not np.array_equal(self._floor_cost, self.problem.cost):
-            return None  # new costs (set_cost): the floor no longer holds until it is recomputed
+            return None  # new costs (set_cost): the floor no longer holds until `cheapest` finds it again
         slack = float(np.clip(arc_dual, 0.0, None).sum())  # a simple path uses each arc at most once
         return np.flatnonzero(y - (self._floor - slack) > 0.5 * tolerance)
 
@@ -371,6 +384,7 @@ class MasterLP:
         if cost.shape != self.problem.cost.shape or not np.isfinite(cost).all():
             raise ArgumentError("set_cost needs a finite cost per commodity and arc")
         self.problem = replace(self.problem, cost=cost)
+        self._base_weights = None  # priced on the old costs: no detour seeds until the next unblocked optimum
         if self.columns:
             n = len(self.columns)
             k = self.problem.commodity
