@@ -27,7 +27,10 @@ routes_geodata/<relation id>.json; OpenStreetMap data, ODbL), and `--network` ev
 Georgia from the same repository's overpass-turbo export (static/js/components/railway-network/
 railway-network-data.js, 2026-01-27, commit 4d2e52c; OpenStreetMap data, ODbL), which also has the freight
 lines (Marabda - Tsalka - Akhalkalaki). Way ends that stop within JOIN_M of another way's vertex without
-sharing it (7-30 m on that line) are joined to it.
+sharing it (7-30 m on that line) are joined to it. `--network` reads any GeoJSON of OpenStreetMap railway ways with a
+`railway` property, e.g. the Humanitarian OpenStreetMap Team's country exports on HDX (hotosm_kaz_railways,
+hotosm_tur_railways: lines, GeoJSON): the data that the Kazakh and Turkish lines still drawn station by station need
+(none of it is reachable from this project's build machines, which reach only the package registries).
 
 Usage:
     python tools/derive_osm_rail.py --extract /path/to/Asia_Railway_Calculator/data --routes /path/to/routes_geodata
@@ -99,15 +102,24 @@ def _join_loose_ends(g: nx.Graph) -> None:
 
 
 def load_network(path: Path) -> list[list[list[float]]]:
-    """The LineString ways (as [lat, lon] lists) of an overpass-turbo GeoJSON export, also inside a JavaScript
-    module (``export const name = {...}``)."""
+    """The railway ways (as [lat, lon] lists) of a GeoJSON export of OpenStreetMap ways: an overpass-turbo export,
+    also inside a JavaScript module (``export const name = {...}``), or a HOT export (HDX ``hotosm_<iso3>_railways``
+    lines, whose ways may be MultiLineStrings)."""
     text = path.read_text(encoding="utf-8")
     data = json.loads(text[text.index("{") :].rstrip().rstrip(";"))
-    return [
-        [[c[1], c[0]] for c in f["geometry"]["coordinates"]]
-        for f in data["features"]
-        if f["geometry"]["type"] == "LineString" and f["properties"].get("railway") in TYPES
-    ]
+    ways: list[list[list[float]]] = []
+    for f in data["features"]:
+        geometry = f.get("geometry") or {}
+        if (f.get("properties") or {}).get("railway") not in TYPES:
+            continue
+        if geometry.get("type") == "LineString":
+            parts = [geometry["coordinates"]]
+        elif geometry.get("type") == "MultiLineString":
+            parts = geometry["coordinates"]
+        else:
+            continue
+        ways += [[[c[1], c[0]] for c in part] for part in parts if len(part) > 1]
+    return ways
 
 
 def load_graph(extract: Path, routes: Path | None = None, network: Path | None = None) -> nx.Graph:
