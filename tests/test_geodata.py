@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -116,3 +117,19 @@ def test_geopackage_in_projected_crs_is_reprojected(tmp_path: Path) -> None:
     n2, _ = load_geodata(gpkg)
     assert n2.crs.to_epsg() == 4326
     assert n2.geometry["baku"].distance(nodes.geometry["baku"]) < 1e-6
+
+
+@pytest.mark.parametrize(("published", "warned"), [(20.0, True), (70.0, False)])
+def test_published_length_shorter_than_the_straight_line_is_warned(
+    valid_dir: Path, published: float, warned: bool
+) -> None:
+    """Alat and Baku are ~57 km apart: no route between them is 20 km long (a warning), 70 km can be."""
+    path = valid_dir / "edges.geojson"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["features"][0]["properties"]["published_length_km"] = published
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    data = load_geodata(valid_dir)
+    hits = [w for w in data.warnings if w.field == "published_length_km"]
+    assert bool(hits) == warned
+    if warned:
+        assert hits[0].feature == "rail-alat-baku" and "straight line" in str(hits[0])

@@ -835,6 +835,34 @@ def _check_topology(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, problems: 
                             fix=f"set length_km to {actual:.1f} (or fix the geometry)",
                         )
                     )
+        _check_published_length(rec, where, source, problems)
+
+
+def _check_published_length(
+    rec: dict[str, Any], where: dict[str, shapely.Geometry], source: str, problems: _Problems
+) -> None:
+    """Warn when ``published_length_km`` is shorter than the straight line between the edge's end nodes.
+
+    No route is shorter than that line, so the figure is rounded, covers part of the route only, or the end nodes
+    are misplaced; the model charges it all the same (default times and tariffs).
+    """
+    published = rec.get("published_length_km")
+    a, b = where.get(str(rec.get("from_id"))), where.get(str(rec.get("to_id")))
+    if a is None or b is None or isinstance(published, bool) or not isinstance(published, int | float):
+        return
+    if not _finite(published) or published <= 0 or max(abs(a.x), abs(b.x)) > 180 or max(abs(a.y), abs(b.y)) > 90:
+        return
+    straight = _geodesic_km(a.x, a.y, b.x, b.y)
+    if published < straight - max(0.005 * straight, 0.5):
+        problems.warn(
+            FieldError(
+                f"{published:g} km is shorter than the straight line between its end nodes ({straight:.1f} km)",
+                file=source,
+                feature=str(rec.get("id")),
+                field="published_length_km",
+                fix="check the figure (rounded? part of the route?) and the end nodes; the model charges it",
+            )
+        )
 
 
 #: Statuses of assets that are not (yet) in service but are meant to be.
