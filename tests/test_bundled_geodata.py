@@ -84,8 +84,8 @@ KNOWN_SHORT = {
     "rail-cku-kashgar-torugart": (0.17, "under construction, alignment not published: schematic"),
     "rail-bakhty-ayagoz": (0.15, "under construction, alignment not published: schematic"),
     "rail-moyynty-kyzylzhar": (0.05, "under construction, alignment not published: schematic"),
-    "power-samukh-gardabani": (0.26, "schematic: no public trace of the 500 kV line"),
-    "power-agstafa-gardabani": (0.23, "schematic: no public trace of the 330 kV line"),
+    "power-samukh-gardabani": (0.23, "schematic through the Red Bridge crossing: no public trace of the 500 kV line"),
+    "power-agstafa-gardabani": (0.17, "schematic through the Red Bridge crossing: no public trace of the 330 kV line"),
     # totals of PUBLISHED_TOTALS
     "Dostyk-Moyynty": (0.06, "Aktogay-Balkhash station by station, stations 25-46 km apart"),
     "China-Kyrgyzstan-Uzbekistan": (0.19, "under construction, alignment not published: schematic"),
