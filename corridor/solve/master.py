@@ -185,12 +185,16 @@ class MasterLP:
 
         Found again (with the pricing floor) after :meth:`set_cost` gave the arcs new costs.
         """
-        cost = self.problem.cost
-        if self._floor_cost is not cost and not np.array_equal(self._floor_cost, cost):
-            self._cheapest = _price(self.problem, cost)
+        if self._costs_moved():
+            self._cheapest = _price(self.problem, self.problem.cost)
             self._floor = self._floor_of(self._cheapest)
-        self._floor_cost = cost
+        self._floor_cost = self.problem.cost
         return self._cheapest
+
+    def _costs_moved(self) -> bool:
+        """True when :meth:`set_cost` gave costs other than those the cheapest paths and the floor were found on."""
+        cost = self.problem.cost
+        return self._floor_cost is not cost and not np.array_equal(self._floor_cost, cost)
 
     def _floor_of(self, cheapest: list[list[int] | None]) -> np.ndarray:
         """Each demand row's cheapest path cost (inf: unreachable): no path of the row costs less on weights >= cost."""
@@ -205,7 +209,7 @@ class MasterLP:
         dual ``y`` does not exceed that bound has no path of negative reduced cost: pricing it would add nothing.
         (Exact up to the routers' 1e-9 per arc that breaks ties, the same margin pricing itself works to.)
         """
-        if self._floor_cost is not self.problem.cost and not np.array_equal(self._floor_cost, self.problem.cost):
+        if self._costs_moved():
             return None  # new costs (set_cost): the floor no longer holds until `cheapest` finds it again
         slack = float(np.clip(arc_dual, 0.0, None).sum())  # a simple path uses each arc at most once
         return np.flatnonzero(y - (self._floor - slack) > 0.5 * tolerance)
